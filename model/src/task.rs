@@ -1,0 +1,160 @@
+//! Task spec (written by controllers and the scheduler) and status (written by agents).
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::meta::Timestamp;
+use crate::service::ServiceSpec;
+
+/// Where a task is in its life. States only move forward (`Ord` follows the lifecycle).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskState {
+    /// Created by the orchestrator.
+    #[default]
+    New,
+    /// Waiting for the scheduler.
+    Pending,
+    /// Assigned to a node.
+    Assigned,
+    /// Accepted by the node's agent.
+    Accepted,
+    /// The agent is pulling images, creating networks...
+    Preparing,
+    /// The container is starting.
+    Starting,
+    /// The container is running.
+    Running,
+    /// Exited with status 0.
+    Complete,
+    /// Stopped on request.
+    Shutdown,
+    /// Exited non-zero or could not start.
+    Failed,
+    /// The node refused the task.
+    Rejected,
+    /// Marked for deletion by the reaper.
+    Remove,
+    /// Its node went away.
+    Orphaned,
+}
+
+impl TaskState {
+    /// True once the task can never run again.
+    pub const fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TaskState::Complete
+                | TaskState::Shutdown
+                | TaskState::Failed
+                | TaskState::Rejected
+                | TaskState::Remove
+                | TaskState::Orphaned
+        )
+    }
+
+    /// The state as written in the API (`running`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaskState::New => "new",
+            TaskState::Pending => "pending",
+            TaskState::Assigned => "assigned",
+            TaskState::Accepted => "accepted",
+            TaskState::Preparing => "preparing",
+            TaskState::Starting => "starting",
+            TaskState::Running => "running",
+            TaskState::Complete => "complete",
+            TaskState::Shutdown => "shutdown",
+            TaskState::Failed => "failed",
+            TaskState::Rejected => "rejected",
+            TaskState::Remove => "remove",
+            TaskState::Orphaned => "orphaned",
+        }
+    }
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a task should be: a snapshot of its service's spec, a slot or node, a desired state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct TaskSpec {
+    /// The service this task belongs to.
+    pub service_id: String,
+    /// Replica slot (replicated modes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u64>,
+    /// Node the task is bound to (global modes) or was placed on (scheduler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
+    /// The service spec this task runs.
+    pub service_spec: ServiceSpec,
+    /// Version of the service the spec snapshot was taken from.
+    pub spec_version: u64,
+    /// Where the orchestrator wants the task to go.
+    #[serde(default)]
+    pub desired_state: TaskState,
+}
+
+/// What the agent observed of a task.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct TaskStatus {
+    /// Current state.
+    #[serde(default)]
+    pub state: TaskState,
+    /// Node assigned by the scheduler.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
+    /// The container running the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_id: Option<String>,
+    /// Exit code once exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// Why the task failed or was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Human-readable progress (`pulling image`, `no suitable node ...`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// When the state last changed.
+    #[serde(default)]
+    pub timestamp: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_order_by_lifecycle_and_know_when_they_end() {
+        assert!(TaskState::New < TaskState::Pending);
+        assert!(TaskState::Running < TaskState::Complete);
+        assert!(TaskState::Remove < TaskState::Orphaned);
+        assert!(!TaskState::Running.is_terminal());
+        assert!(TaskState::Failed.is_terminal() && TaskState::Orphaned.is_terminal());
+        assert_eq!(
+            serde_json::to_value(TaskState::Running).expect("ser"),
+            "running"
+        );
+        assert_eq!(TaskState::Preparing.to_string(), "preparing");
+    }
+}

@@ -1,0 +1,54 @@
+//! `swarmctl render -f PATH... [--stack NAME]`
+
+use crate::manifest::{self, LoadOptions};
+
+use super::{EXIT_INVALID, Inputs, Output};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Stack name; defaults to the compose `name:` or the first file's directory name.
+    #[arg(long)]
+    pub stack: Option<String>,
+}
+
+pub fn run(args: Args, output: Output) -> anyhow::Result<i32> {
+    let groups = manifest::expand(&args.inputs.files, args.inputs.recursive)?;
+    let options = LoadOptions {
+        stack: args.stack,
+        allow_outside_files: args.inputs.allow_outside_files,
+        inline_files: false,
+        env: super::process_env(),
+    };
+    let mut manifests = Vec::new();
+    let mut valid = true;
+    for group in &groups {
+        let loaded = manifest::load(group, &options);
+        for report in &loaded.reports {
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
+            for error in &report.errors {
+                eprintln!("{error}");
+            }
+        }
+        valid &= loaded.is_valid();
+        manifests.extend(loaded.manifests);
+    }
+    if !valid {
+        return Ok(EXIT_INVALID);
+    }
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&manifests)?),
+        Output::Yaml | Output::Table => {
+            for (index, manifest) in manifests.iter().enumerate() {
+                if index > 0 {
+                    println!("---");
+                }
+                print!("{}", serde_saphyr::to_string(manifest)?);
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,285 @@
+//! A merged compose file becomes the native objects of one stack.
+
+use std::collections::BTreeMap;
+
+use model::service::{MountType, ServiceSpec};
+use model::{ConfigSpec, Kind, Manifest, ManifestSpec, NetworkSpec, ObjectMeta, SecretSpec};
+
+use super::context::{Context, Doc};
+use super::diagnostic::pointer;
+use super::resolve::{self, Env, Finding};
+
+/// Docker's size limits for secret and config data.
+pub const SECRET_LIMIT: u64 = 500 * 1024;
+pub const CONFIG_LIMIT: u64 = 1000 * 1024;
+
+/// A loaded object and where it was written, for later findings.
+pub struct Item {
+    pub manifest: Manifest,
+    /// Indices (into the load's documents) of the documents it was built from.
+    pub docs: Vec<usize>,
+    /// Pointer of the object's spec within those documents (`/services/web`, `/spec`).
+    pub base: String,
+    /// Pointer of the node naming it (`/services/web`, `/metadata/name`).
+    pub name_at: String,
+}
+
+/// Reports resolution findings against the documents an object came from.
+pub fn report(ctx: &mut Context, docs: &[&Doc], base: &str, findings: Vec<Finding>) {
+    for finding in findings {
+        let at = format!("{base}{}", finding.pointer);
+        if finding.warning {
+            if let Some(doc) = docs.last() {
+                let owner = docs
+                    .iter()
+                    .rev()
+                    .find(|d| d.doc.value.pointer(&at).is_some())
+                    .unwrap_or(doc);
+                ctx.warn(owner, &at, finding.message);
+            }
+        } else {
+            ctx.error_in(docs, &at, finding.message);
+        }
+    }
+}
+
+fn meta(name: &str, stack: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: name.to_owned(),
+        labels: BTreeMap::new(),
+        stack: Some(stack.to_owned()),
+    }
+}
+
+fn manifest(kind: Kind, name: &str, stack: &str, spec: ManifestSpec) -> Manifest {
+    Manifest {
+        api_version: model::API_VERSION.to_owned(),
+        kind,
+        metadata: meta(name, stack),
+        spec,
+    }
+}
+
+/// Builds the stack's services, networks, secrets and configs from the merged compose file.
+pub fn from_compose(
+    ctx: &mut Context,
+    docs: &[&Doc],
+    doc_indices: &[usize],
+    file: model::compose::ComposeFile,
+    stack: &str,
+    env: &Env,
+) -> Vec<Item> {
+    let item = |manifest, base: String| Item {
+        manifest,
+        docs: doc_indices.to_vec(),
+        name_at: base.clone(),
+        base,
+    };
+    let mut items = Vec::new();
+    // `default`, and networks used without being declared, are created with default settings.
+    let mut implicit_networks = std::collections::BTreeSet::new();
+    for (name, mut spec) in file.services {
+        let base = pointer(&["services", name.as_str()]);
+        let mut findings = resolve::service(&name, &mut spec, env);
+        findings.extend(resolve_references(
+            &name,
+            &mut spec,
+            &file.networks,
+            &file.volumes,
+            stack,
+        ));
+        report(ctx, docs, &base, findings);
+        check_declared(
+            ctx,
+            docs,
+            &base,
+            &name,
+            "secrets",
+            spec.secrets.iter().map(|r| &r.source),
+            &file.secrets,
+        );
+        check_declared(
+            ctx,
+            docs,
+            &base,
+            &name,
+            "configs",
+            spec.configs.iter().map(|r| &r.source),
+            &file.configs,
+        );
+        implicit_networks.extend(
+            spec.networks
+                .keys()
+                .filter(|n| !file.networks.contains_key(*n))
+                .cloned(),
+        );
+        items.push(item(
+            manifest(Kind::Service, &name, stack, ManifestSpec::Service(spec)),
+            base,
+        ));
+    }
+    let mut networks = file.networks;
+    for name in implicit_networks {
+        networks.entry(name).or_insert(None);
+    }
+    for (name, spec) in networks {
+        let base = pointer(&["networks", name.as_str()]);
+        let spec = spec.unwrap_or_default();
+        items.push(item(
+            manifest(Kind::Network, &name, stack, ManifestSpec::Network(spec)),
+            base,
+        ));
+    }
+    for (name, mut spec) in file.secrets {
+        let base = pointer(&["secrets", name.as_str()]);
+        let mut findings = Vec::new();
+        if spec.sources().is_empty() {
+            findings.extend(named_only(
+                "secret",
+                &name,
+                spec.name.as_deref(),
+                &mut spec.external,
+            ));
+        }
+        findings.extend(secret_data(&mut spec, &name, env));
+        report(ctx, docs, &base, findings);
+        items.push(item(
+            manifest(Kind::Secret, &name, stack, ManifestSpec::Secret(spec)),
+            base,
+        ));
+    }
+    for (name, mut spec) in file.configs {
+        let base = pointer(&["configs", name.as_str()]);
+        let mut findings = Vec::new();
+        if spec.sources().is_empty() {
+            findings.extend(named_only(
+                "config",
+                &name,
+                spec.name.as_deref(),
+                &mut spec.external,
+            ));
+        }
+        findings.extend(config_data(&mut spec, &name, env));
+        report(ctx, docs, &base, findings);
+        items.push(item(
+            manifest(Kind::Config, &name, stack, ManifestSpec::Config(spec)),
+            base,
+        ));
+    }
+    items
+}
+
+/// Networks and named volumes a service uses should be declared at the top level. Docker refuses
+/// undeclared ones; swarm creates them with default settings and says so, as it does for the
+/// `default` network. Volume sources become the real Docker volume names.
+fn resolve_references(
+    service: &str,
+    spec: &mut ServiceSpec,
+    networks: &BTreeMap<String, Option<NetworkSpec>>,
+    volumes: &BTreeMap<String, Option<model::VolumeSpec>>,
+    stack: &str,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for network in spec.networks.keys() {
+        if network != "default" && !networks.contains_key(network) {
+            findings.push(Finding {
+                pointer: format!("/networks/{}", super::yaml::escape_segment(network)),
+                message: format!(
+                    "service `{service}` uses network `{network}`, which is not declared under \
+                     top-level `networks:`; it is created with default settings{}",
+                    suggestion(network, networks.keys())
+                ),
+                warning: true,
+            });
+        }
+    }
+    for (index, mount) in spec.volumes.iter_mut().enumerate() {
+        if mount.kind != MountType::Volume {
+            continue;
+        }
+        let Some(source) = mount.source.clone() else {
+            continue;
+        };
+        let declared = match volumes.get(&source) {
+            Some(declared) => declared.clone().unwrap_or_default(),
+            None => {
+                findings.push(Finding {
+                    pointer: format!("/volumes/{index}"),
+                    message: format!(
+                        "service `{service}` mounts volume `{source}`, which is not declared \
+                         under top-level `volumes:`; it is created with default settings{}",
+                        suggestion(&source, volumes.keys())
+                    ),
+                    warning: true,
+                });
+                Default::default()
+            }
+        };
+        let real = match declared.name {
+            Some(name) => name,
+            None if declared.external => source.clone(),
+            None => format!("{stack}_{source}"),
+        };
+        mount.source = Some(real);
+    }
+    findings
+}
+
+/// "; did you mean `x`?" when a declared name is close to the one used.
+fn suggestion<'a>(used: &str, declared: impl Iterator<Item = &'a String>) -> String {
+    declared
+        .map(|d| (strsim::jaro_winkler(used, d), d))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, d)| format!(" (did you mean `{d}`?)"))
+        .unwrap_or_else(|| " (declare it to choose its driver and options)".into())
+}
+
+fn check_declared<'a, T>(
+    ctx: &mut Context,
+    docs: &[&Doc],
+    base: &str,
+    service: &str,
+    field: &str,
+    used: impl Iterator<Item = &'a String>,
+    declared: &BTreeMap<String, T>,
+) {
+    let kind = field.trim_end_matches('s');
+    for (index, source) in used.enumerate() {
+        if !declared.contains_key(source) {
+            ctx.error_in(
+                docs,
+                &format!("{base}/{field}/{index}"),
+                format!(
+                    "service `{service}` uses {kind} `{source}`, which is not declared under \
+                     top-level `{field}:`; declare it with `file:`, `environment:` or `external: true`"
+                ),
+            );
+        }
+    }
+}
+
+/// A secret or config with a `name:` but no data can only mean an object that already exists
+/// under that name: treat it as external, and say so.
+fn named_only(what: &str, key: &str, name: Option<&str>, external: &mut bool) -> Option<Finding> {
+    let name = name?;
+    *external = true;
+    Some(Finding {
+        pointer: "/name".into(),
+        message: format!(
+            "{what} `{key}` has no data (`file`, `environment` or `content`), so it refers to the \
+             existing {what} `{name}`, as with `external: true`; say `external: true` to make that explicit"
+        ),
+        warning: true,
+    })
+}
+
+/// Config data rules (size, source exists, inside the stack directory).
+pub fn config_data(spec: &mut ConfigSpec, name: &str, env: &Env) -> Vec<Finding> {
+    resolve::data("config", name, spec.into(), CONFIG_LIMIT, env)
+}
+
+/// Secret data rules (size, source exists, inside the stack directory).
+pub fn secret_data(spec: &mut SecretSpec, name: &str, env: &Env) -> Vec<Finding> {
+    resolve::data("secret", name, spec.into(), SECRET_LIMIT, env)
+}

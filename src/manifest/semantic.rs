@@ -1,0 +1,146 @@
+//! Checks that need more than one field or one object: names Docker would refuse, per-object
+//! rules from the model, duplicates, references and published-port conflicts.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use model::names;
+use model::service::PortMode;
+use model::validate::{Issue, PathSeg};
+use model::{Kind, ManifestSpec};
+
+use super::context::{Context, Doc};
+use super::objects::Item;
+use super::yaml::escape_segment;
+
+/// Runs every cross-field check over the loaded objects.
+pub fn check(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
+    let mut seen: HashSet<(Kind, Option<String>, String)> = HashSet::new();
+    let mut ports: HashMap<(u16, &'static str), String> = HashMap::new();
+    let declared: HashSet<(Kind, String)> = items
+        .iter()
+        .map(|i| (i.manifest.kind, i.manifest.metadata.name.clone()))
+        .collect();
+    let mut stacks_checked = HashSet::new();
+    for item in items {
+        let item_docs: Vec<&Doc> = item.docs.iter().filter_map(|i| docs.get(*i)).collect();
+        let meta = &item.manifest.metadata;
+        let kind = item.manifest.kind;
+        if let Some(stack) = meta.stack.as_deref()
+            && stacks_checked.insert(stack.to_owned())
+            && let Err(message) = names::check_stack_name(stack)
+        {
+            ctx.error_key_in(&item_docs, &item.name_at, message);
+        }
+        if let Err(message) = check_name(kind, &meta.name, meta.stack.as_deref()) {
+            ctx.error_key_in(&item_docs, &item.name_at, message);
+        }
+        if !seen.insert((kind, meta.stack.clone(), meta.name.clone())) {
+            ctx.error_key_in(
+                &item_docs,
+                &item.name_at,
+                format!(
+                    "{kind} `{}` is defined twice; names are unique per kind",
+                    meta.name
+                ),
+            );
+        }
+        let issues = match &item.manifest.spec {
+            ManifestSpec::Service(spec) => {
+                let mut issues = spec.validate();
+                for (index, port) in spec.ports.iter().enumerate() {
+                    let (Some(published), PortMode::Ingress) = (port.published, port.mode) else {
+                        continue;
+                    };
+                    let key = (published, port.protocol.as_str());
+                    match ports.get(&key) {
+                        Some(other) if other != &meta.name => issues.push(Issue {
+                            path: vec![PathSeg::Key("ports".into()), PathSeg::Index(index)],
+                            message: format!(
+                                "published port {published}/{} is already used by service `{other}`; \
+                                 every ingress port is published on every node, so pick another one",
+                                key.1
+                            ),
+                        }),
+                        _ => {
+                            ports.insert(key, meta.name.clone());
+                        }
+                    }
+                }
+                if item.base == "/spec" {
+                    warn_unknown_references(ctx, &item_docs, item, spec, &declared);
+                }
+                issues
+            }
+            ManifestSpec::Network(spec) => spec.validate(),
+            ManifestSpec::Secret(spec) => spec.validate(),
+            ManifestSpec::Config(spec) => spec.validate(),
+            _ => Vec::new(),
+        };
+        for issue in issues {
+            let at = format!("{}{}", item.base, issue_pointer(&issue.path));
+            ctx.error_in(&item_docs, &at, issue.message);
+        }
+    }
+}
+
+fn check_name(kind: Kind, name: &str, stack: Option<&str>) -> Result<(), String> {
+    match kind {
+        Kind::Service => names::check_service_name(name).and_then(|()| match stack {
+            Some(stack) => names::check_stack_service_name(stack, name),
+            None => Ok(()),
+        }),
+        Kind::Network => names::check_network_name(name),
+        Kind::Secret => names::check_secret_name(name),
+        Kind::Config => names::check_config_name(name),
+        Kind::Node => names::check_node_name(name),
+        Kind::Stack => names::check_stack_name(name),
+        Kind::Task => Ok(()),
+    }
+}
+
+/// A native Service may use objects created earlier in the cluster, so an unknown reference is a
+/// warning offline (apply checks it against the cluster).
+fn warn_unknown_references(
+    ctx: &mut Context,
+    docs: &[&Doc],
+    item: &Item,
+    spec: &model::service::ServiceSpec,
+    declared: &HashSet<(Kind, String)>,
+) {
+    let mut uses: BTreeMap<String, (Kind, String)> = BTreeMap::new();
+    for name in spec.networks.keys().filter(|n| *n != "default") {
+        uses.insert(
+            format!("/networks/{}", escape_segment(name)),
+            (Kind::Network, name.clone()),
+        );
+    }
+    for (i, r) in spec.secrets.iter().enumerate() {
+        uses.insert(format!("/secrets/{i}"), (Kind::Secret, r.source.clone()));
+    }
+    for (i, r) in spec.configs.iter().enumerate() {
+        uses.insert(format!("/configs/{i}"), (Kind::Config, r.source.clone()));
+    }
+    for (at, (kind, name)) in uses {
+        if !declared.contains(&(kind, name.clone()))
+            && let Some(doc) = docs.last()
+        {
+            ctx.warn(
+                doc,
+                &format!("{}{at}", item.base),
+                format!(
+                    "{} `{name}` is not defined in these files; it must exist in the cluster when applied",
+                    kind.as_str().to_lowercase()
+                ),
+            );
+        }
+    }
+}
+
+fn issue_pointer(path: &[PathSeg]) -> String {
+    path.iter()
+        .map(|seg| match seg {
+            PathSeg::Key(k) => format!("/{}", escape_segment(k)),
+            PathSeg::Index(i) => format!("/{i}"),
+        })
+        .collect()
+}

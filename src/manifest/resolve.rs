@@ -67,6 +67,8 @@ pub fn service(name: &str, spec: &mut ServiceSpec, env: &Env) -> Vec<Finding> {
 
 fn resolve_env_files(spec: &mut ServiceSpec, env: &Env, findings: &mut Vec<Finding>) {
     let files = std::mem::take(&mut spec.env_file);
+    // Later env files override earlier ones; `environment:` overrides them all.
+    let mut from_files: HashMap<String, String> = HashMap::new();
     for (index, file) in files.iter().enumerate() {
         let idx = index.to_string();
         let at = ["env_file", idx.as_str()];
@@ -86,18 +88,15 @@ fn resolve_env_files(spec: &mut ServiceSpec, env: &Env, findings: &mut Vec<Findi
             }
         };
         match parse_dotenv(&text) {
-            Ok(vars) => {
-                for (key, value) in vars {
-                    // `environment:` wins over env files, and earlier env files over later ones
-                    // only where later ones do not set the key: later files override.
-                    spec.environment.entry(key).or_insert(Some(value));
-                }
-            }
+            Ok(vars) => from_files.extend(vars),
             Err((line, message)) => findings.push(error(
                 &at,
                 format!("env_file `{}` line {line}: {message}", file.path),
             )),
         }
+    }
+    for (key, value) in from_files {
+        spec.environment.entry(key).or_insert(Some(value));
     }
 }
 

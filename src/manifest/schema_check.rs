@@ -112,12 +112,17 @@ fn describe(root: &Value, error: &ValidationError<'_>, out: &mut Vec<SchemaIssue
     };
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let allowed = allowed_keys(&schemas_at(root, &segments(&pointer)));
+            let here = segments(&pointer);
+            let allowed = allowed_keys(&schemas_at(root, &here));
             for key in unexpected {
+                let message = match nested_home(root, &here, &allowed, key) {
+                    Some(home) => format!("unknown key `{key}` here; it belongs under `{home}:`"),
+                    None => unknown_key_message(key, &allowed),
+                };
                 out.push(SchemaIssue {
                     pointer: format!("{pointer}/{}", escape_segment(key)),
                     at_key: true,
-                    message: unknown_key_message(key, &allowed),
+                    message,
                 });
             }
         }
@@ -228,6 +233,20 @@ fn describe_alternatives(
             describe_value(instance)
         ),
     });
+}
+
+/// A key written one level too high (`replicas` next to `image`) names the block it belongs in.
+fn nested_home(root: &Value, here: &[String], allowed: &[String], key: &str) -> Option<String> {
+    allowed
+        .iter()
+        .find(|block| {
+            let mut path = here.to_vec();
+            path.push((*block).clone());
+            allowed_keys(&schemas_at(root, &path))
+                .iter()
+                .any(|k| k == key)
+        })
+        .cloned()
 }
 
 fn unknown_key_message(key: &str, allowed: &[String]) -> String {

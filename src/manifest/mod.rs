@@ -73,6 +73,21 @@ pub fn load(args: &[PathArg], options: &LoadOptions) -> Loaded {
             }
         }
     }
+    load_sources(ctx, &sources, options)
+}
+
+/// Loads manifests given as text (an API request body, a watched file already read). `name` is
+/// what messages call it; relative `file:` references resolve against `dir`.
+pub fn load_text(name: &str, text: &str, dir: &Path, options: &LoadOptions) -> Loaded {
+    let source = source::Source {
+        name: name.to_owned(),
+        dir: dir.to_path_buf(),
+        text: text.to_owned(),
+    };
+    load_sources(Context::default(), &[source], options)
+}
+
+fn load_sources(mut ctx: Context, sources: &[source::Source], options: &LoadOptions) -> Loaded {
     let Some(first) = sources.first() else {
         return finish(ctx, None, Vec::new());
     };
@@ -80,7 +95,18 @@ pub fn load(args: &[PathArg], options: &LoadOptions) -> Loaded {
     let vars = environment(&dir, options, &mut ctx);
 
     let mut docs = Vec::new();
-    for src in &sources {
+    for src in sources {
+        if src.text.len() as u64 > limits::MAX_FILE_BYTES {
+            let file = ctx.add_file(&src.name);
+            let limit = limits::MAX_FILE_BYTES / (1024 * 1024);
+            ctx.error_at(
+                file,
+                yaml::Pos { line: 1, column: 1 },
+                "",
+                format!("input is larger than {limit} MiB"),
+            );
+            continue;
+        }
         let file = ctx.add_file(&src.name);
         for (pos, name) in variables::unset_references(&src.text, &vars) {
             ctx.warn_at(

@@ -1,0 +1,457 @@
+//! The in-memory index: every object, by id and by name. It is the read path (SQLite is for
+//! durability), and [`Index::apply`] is the one deterministic function every replica runs on each
+//! committed entry.
+
+use std::collections::{BTreeMap, HashMap};
+
+use model::{Kind, Timestamp};
+
+use super::command::{Applied, Command, Conflict, Op, Rejection};
+use super::events::{Event, ObjectRef};
+use super::record::{Record, object_id};
+
+type NameKey = (Kind, Option<String>, String);
+
+/// A change to persist, in order, in the same SQLite transaction as the entry.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Upsert(Record),
+    Remove { kind: Kind, id: String },
+}
+
+/// All objects, indexed by (kind, id) and by (kind, stack, name).
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    objects: HashMap<(Kind, String), Record>,
+    names: HashMap<NameKey, String>,
+    /// Log index of the last entry applied.
+    applied: u64,
+}
+
+/// How to undo one applied op when a later op of the same command fails.
+enum Undo {
+    Restore(Box<Record>),
+    Remove(Kind, String),
+}
+
+impl Index {
+    /// Rebuilds the index from persisted records (startup, snapshot install).
+    pub fn from_records(records: impl IntoIterator<Item = Record>, applied: u64) -> Index {
+        let mut index = Index {
+            applied,
+            ..Index::default()
+        };
+        for record in records {
+            index.insert(record);
+        }
+        index
+    }
+
+    /// Log index of the last applied entry.
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// One object by id.
+    pub fn get(&self, kind: Kind, id: &str) -> Option<&Record> {
+        self.objects.get(&(kind, id.to_owned()))
+    }
+
+    /// One object by name within a stack (`None`: objects outside any stack).
+    pub fn find(&self, kind: Kind, stack: Option<&str>, name: &str) -> Option<&Record> {
+        let key = (kind, stack.map(str::to_owned), name.to_owned());
+        self.names.get(&key).and_then(|id| self.get(kind, id))
+    }
+
+    /// Objects of a kind, ordered by stack then name.
+    pub fn list(&self, kind: Kind) -> Vec<&Record> {
+        let mut records: Vec<&Record> = self.objects.values().filter(|r| r.kind == kind).collect();
+        records.sort_by(|a, b| {
+            (&a.metadata.stack, &a.metadata.name).cmp(&(&b.metadata.stack, &b.metadata.name))
+        });
+        records
+    }
+
+    /// Objects of every kind belonging to `stack`.
+    pub fn in_stack(&self, stack: &str) -> Vec<&Record> {
+        let mut records: Vec<&Record> = self
+            .objects
+            .values()
+            .filter(|r| r.metadata.stack.as_deref() == Some(stack))
+            .collect();
+        records.sort_by(|a, b| (a.kind, &a.metadata.name).cmp(&(b.kind, &b.metadata.name)));
+        records
+    }
+
+    /// Every object (for snapshots), in a stable order.
+    pub fn records(&self) -> Vec<&Record> {
+        let mut all: BTreeMap<(Kind, &str), &Record> = BTreeMap::new();
+        for ((kind, id), record) in &self.objects {
+            all.insert((*kind, id.as_str()), record);
+        }
+        all.into_values().collect()
+    }
+
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether the index holds no object.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Applies one committed entry: every op or none. Returns the outcome, the changes to
+    /// persist (empty when rejected) and the events to publish once they are durable.
+    pub fn apply(
+        &mut self,
+        log_index: u64,
+        command: &Command,
+    ) -> (Applied, Vec<Change>, Vec<Event>) {
+        self.applied = log_index;
+        let mut undo = Vec::new();
+        let mut changes = Vec::new();
+        let mut events = Vec::new();
+        let mut ids = Vec::new();
+        for (position, op) in command.ops.iter().enumerate() {
+            match self.apply_op(log_index, position, command.at, op, &mut undo) {
+                Ok((id, change, event)) => {
+                    ids.push(id);
+                    changes.push(change);
+                    events.push(event);
+                }
+                Err(rejection) => {
+                    self.roll_back(undo);
+                    return (Applied::Rejected(rejection), Vec::new(), Vec::new());
+                }
+            }
+        }
+        events.push(Event::Commit { index: log_index });
+        (
+            Applied::Ok {
+                index: log_index,
+                ids,
+            },
+            changes,
+            events,
+        )
+    }
+
+    /// Records that an entry carrying no command (blank, membership) was applied.
+    pub fn mark_applied(&mut self, log_index: u64) {
+        self.applied = log_index;
+    }
+
+    fn apply_op(
+        &mut self,
+        log_index: u64,
+        position: usize,
+        at: Timestamp,
+        op: &Op,
+        undo: &mut Vec<Undo>,
+    ) -> Result<(String, Change, Event), Rejection> {
+        match op {
+            Op::Create {
+                kind,
+                metadata,
+                spec,
+                status,
+            } => {
+                let key = (*kind, metadata.stack.clone(), metadata.name.clone());
+                if self.names.contains_key(&key) {
+                    return Err(Rejection::AlreadyExists {
+                        kind: *kind,
+                        name: metadata.name.clone(),
+                        stack: metadata.stack.clone(),
+                    });
+                }
+                let record = Record {
+                    kind: *kind,
+                    id: object_id(log_index, position),
+                    version: log_index,
+                    created_at: at,
+                    updated_at: at,
+                    metadata: metadata.clone(),
+                    spec: spec.clone(),
+                    status: status.clone(),
+                };
+                undo.push(Undo::Remove(*kind, record.id.clone()));
+                let event = Event::Created {
+                    object: reference(&record),
+                    version: log_index,
+                };
+                self.insert(record.clone());
+                Ok((record.id.clone(), Change::Upsert(record), event))
+            }
+            Op::Update {
+                kind,
+                id,
+                expected_version,
+                metadata,
+                spec,
+            } => {
+                let current = self.current(*kind, id, Some(*expected_version))?;
+                let renamed = (
+                    current.metadata.stack.clone(),
+                    current.metadata.name.clone(),
+                ) != (metadata.stack.clone(), metadata.name.clone());
+                if renamed
+                    && self.names.contains_key(&(
+                        *kind,
+                        metadata.stack.clone(),
+                        metadata.name.clone(),
+                    ))
+                {
+                    return Err(Rejection::AlreadyExists {
+                        kind: *kind,
+                        name: metadata.name.clone(),
+                        stack: metadata.stack.clone(),
+                    });
+                }
+                let mut record = current.clone();
+                undo.push(Undo::Restore(Box::new(current)));
+                record.metadata = metadata.clone();
+                record.spec = spec.clone();
+                Ok(self.replace(record, log_index, at))
+            }
+            Op::SetStatus {
+                kind,
+                id,
+                expected_version,
+                status,
+            } => {
+                let current = self.current(*kind, id, *expected_version)?;
+                let mut record = current.clone();
+                undo.push(Undo::Restore(Box::new(current)));
+                record.status = status.clone();
+                Ok(self.replace(record, log_index, at))
+            }
+            Op::Delete {
+                kind,
+                id,
+                expected_version,
+            } => {
+                let current = self.current(*kind, id, *expected_version)?;
+                let event = Event::Deleted {
+                    object: reference(&current),
+                    version: log_index,
+                };
+                self.remove(*kind, id);
+                undo.push(Undo::Restore(Box::new(current)));
+                Ok((
+                    id.clone(),
+                    Change::Remove {
+                        kind: *kind,
+                        id: id.clone(),
+                    },
+                    event,
+                ))
+            }
+        }
+    }
+
+    fn current(&self, kind: Kind, id: &str, expected: Option<u64>) -> Result<Record, Rejection> {
+        let record = self.get(kind, id).ok_or_else(|| Rejection::NotFound {
+            kind,
+            id: id.to_owned(),
+        })?;
+        match expected {
+            Some(expected) if expected != record.version => Err(Rejection::Conflict(Conflict {
+                kind,
+                id: id.to_owned(),
+                expected,
+                actual: record.version,
+            })),
+            _ => Ok(record.clone()),
+        }
+    }
+
+    fn replace(
+        &mut self,
+        mut record: Record,
+        log_index: u64,
+        at: Timestamp,
+    ) -> (String, Change, Event) {
+        record.version = log_index;
+        record.updated_at = at;
+        self.remove(record.kind, &record.id);
+        let event = Event::Updated {
+            object: reference(&record),
+            version: log_index,
+        };
+        self.insert(record.clone());
+        (record.id.clone(), Change::Upsert(record), event)
+    }
+
+    fn insert(&mut self, record: Record) {
+        let name_key = (
+            record.kind,
+            record.metadata.stack.clone(),
+            record.metadata.name.clone(),
+        );
+        self.names.insert(name_key, record.id.clone());
+        self.objects
+            .insert((record.kind, record.id.clone()), record);
+    }
+
+    fn remove(&mut self, kind: Kind, id: &str) -> Option<Record> {
+        let record = self.objects.remove(&(kind, id.to_owned()))?;
+        let name_key = (
+            kind,
+            record.metadata.stack.clone(),
+            record.metadata.name.clone(),
+        );
+        if self.names.get(&name_key).is_some_and(|named| named == id) {
+            self.names.remove(&name_key);
+        }
+        Some(record)
+    }
+
+    fn roll_back(&mut self, undo: Vec<Undo>) {
+        for step in undo.into_iter().rev() {
+            match step {
+                Undo::Restore(record) => {
+                    self.remove(record.kind, &record.id);
+                    self.insert(*record);
+                }
+                Undo::Remove(kind, id) => {
+                    self.remove(kind, &id);
+                }
+            }
+        }
+    }
+}
+
+fn reference(record: &Record) -> ObjectRef {
+    ObjectRef {
+        kind: record.kind,
+        id: record.id.clone(),
+        name: record.metadata.name.clone(),
+        stack: record.metadata.stack.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::ObjectMeta;
+    use serde_json::json;
+
+    fn meta(name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: name.into(),
+            labels: Default::default(),
+            stack: Some("s".into()),
+        }
+    }
+
+    fn create(name: &str) -> Op {
+        Op::Create {
+            kind: Kind::Service,
+            metadata: meta(name),
+            spec: json!({"image": "nginx"}),
+            status: serde_json::Value::Null,
+        }
+    }
+
+    fn command(ops: Vec<Op>) -> Command {
+        Command {
+            at: Timestamp(1000),
+            ops,
+        }
+    }
+
+    #[test]
+    fn create_assigns_deterministic_ids_and_versions() {
+        let mut index = Index::default();
+        let (applied, changes, events) = index.apply(7, &command(vec![create("a"), create("b")]));
+        let Applied::Ok { index: at, ids } = applied else {
+            panic!("applied");
+        };
+        assert_eq!(at, 7);
+        assert_eq!(ids, vec![object_id(7, 0), object_id(7, 1)]);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(events.last(), Some(&Event::Commit { index: 7 }));
+        let a = index.find(Kind::Service, Some("s"), "a").expect("a");
+        assert_eq!(a.version, 7);
+        assert_eq!(a.created_at, Timestamp(1000));
+    }
+
+    #[test]
+    fn stale_update_is_a_conflict_and_changes_nothing() {
+        let mut index = Index::default();
+        index.apply(1, &command(vec![create("a")]));
+        let id = object_id(1, 0);
+        let update = |v| Op::Update {
+            kind: Kind::Service,
+            id: id.clone(),
+            expected_version: v,
+            metadata: meta("a"),
+            spec: json!({"image": "nginx:2"}),
+        };
+        let (ok, _, _) = index.apply(2, &command(vec![update(1)]));
+        assert!(matches!(ok, Applied::Ok { .. }));
+        assert_eq!(index.get(Kind::Service, &id).map(|r| r.version), Some(2));
+        let (stale, changes, events) = index.apply(3, &command(vec![create("b"), update(1)]));
+        assert!(matches!(
+            stale,
+            Applied::Rejected(Rejection::Conflict(Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }))
+        ));
+        assert!(changes.is_empty() && events.is_empty());
+        assert!(
+            index.find(Kind::Service, Some("s"), "b").is_none(),
+            "the whole batch rolled back"
+        );
+        assert_eq!(
+            index
+                .get(Kind::Service, &id)
+                .map(|r| r.spec["image"].clone()),
+            Some(json!("nginx:2"))
+        );
+    }
+
+    #[test]
+    fn duplicate_names_are_refused_but_a_delete_frees_the_name_in_the_same_batch() {
+        let mut index = Index::default();
+        index.apply(1, &command(vec![create("a")]));
+        let (dup, _, _) = index.apply(2, &command(vec![create("a")]));
+        assert!(matches!(
+            dup,
+            Applied::Rejected(Rejection::AlreadyExists { .. })
+        ));
+        let delete = Op::Delete {
+            kind: Kind::Service,
+            id: object_id(1, 0),
+            expected_version: Some(1),
+        };
+        let (replaced, _, events) = index.apply(3, &command(vec![delete, create("a")]));
+        assert!(matches!(replaced, Applied::Ok { .. }));
+        assert_eq!(index.len(), 1);
+        assert!(matches!(events[0], Event::Deleted { .. }));
+        assert!(matches!(events[1], Event::Created { .. }));
+    }
+
+    #[test]
+    fn failed_delete_restores_earlier_deletes() {
+        let mut index = Index::default();
+        index.apply(1, &command(vec![create("a")]));
+        let delete_a = Op::Delete {
+            kind: Kind::Service,
+            id: object_id(1, 0),
+            expected_version: None,
+        };
+        let delete_missing = Op::Delete {
+            kind: Kind::Service,
+            id: "nope".into(),
+            expected_version: None,
+        };
+        let (out, _, _) = index.apply(2, &command(vec![delete_a, delete_missing]));
+        assert!(matches!(out, Applied::Rejected(Rejection::NotFound { .. })));
+        assert!(index.find(Kind::Service, Some("s"), "a").is_some());
+    }
+}

@@ -15,7 +15,7 @@ type NameKey = (Kind, Option<String>, String);
 /// A change to persist, in order, in the same SQLite transaction as the entry.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
-    Upsert(Record),
+    Upsert(Box<Record>),
     Remove { kind: Kind, id: String },
 }
 
@@ -182,7 +182,7 @@ impl Index {
                     version: log_index,
                 };
                 self.insert(record.clone());
-                Ok((record.id.clone(), Change::Upsert(record), event))
+                Ok((record.id.clone(), Change::Upsert(Box::new(record)), event))
             }
             Op::Update {
                 kind,
@@ -281,7 +281,7 @@ impl Index {
             version: log_index,
         };
         self.insert(record.clone());
-        (record.id.clone(), Change::Upsert(record), event)
+        (record.id.clone(), Change::Upsert(Box::new(record)), event)
     }
 
     fn insert(&mut self, record: Record) {

@@ -1,8 +1,15 @@
 //! swarm: a declarative container orchestrator in the spirit of Docker Swarm mode.
 //!
-//! This crate holds everything that does I/O (manifest loading, the CLI, later the API, store,
-//! agent); decisions live in `controllers`, types in `model`.
+//! This crate holds everything that does I/O — manifest loading, the CLI, the HTTP API, the
+//! Raft-replicated store, the daemon and its GitOps watcher (later the agent); decisions live in
+//! `controllers`, types in `model`.
 
+pub mod api;
+pub mod apply;
 pub mod cli;
+pub mod client;
+pub mod daemon;
 pub mod manifest;
+pub mod raft;
 pub mod store;
+pub mod watch;

@@ -152,3 +152,10 @@ fn warnings_do_not_fail_validation_and_go_to_stderr() {
         "{stderr}"
     );
 }
+
+#[test]
+fn runnable_examples_validate() {
+    let out = swarmctl(&["validate", "-f", "manifests/examples/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("manifests/examples/web.yml: valid"));
+}

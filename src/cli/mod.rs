@@ -1,8 +1,15 @@
-//! `swarmctl`: argument parsing and the commands. Offline commands (`validate`, `schema`,
-//! `render`) need no daemon.
+//! `swarmctl`: argument parsing and the commands, one file per command group. Offline commands
+//! (`validate`, `schema`, `render`) need no daemon; the others talk to a manager's API.
 
+mod apply;
+mod cluster;
+mod data;
+mod network;
+mod output;
 mod render;
 pub mod schema;
+mod service;
+mod stack;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -60,14 +67,56 @@ pub enum Command {
     Schema(schema::Args),
     /// Print the normalised native manifests a stack file stands for (offline).
     Render(render::Args),
+    /// Create or update a stack from stack files; prints the plan.
+    Apply(apply::Args),
+    /// Print what `apply` would change; exit status 1 when something would.
+    Diff(apply::Args),
+    /// Delete the objects the files declare.
+    Delete(apply::DeleteArgs),
+    /// Manage stacks.
+    #[command(subcommand)]
+    Stack(stack::Command),
+    /// Manage services.
+    #[command(subcommand)]
+    Service(service::Command),
+    /// Manage secrets (data is never shown).
+    #[command(subcommand)]
+    Secret(data::Command),
+    /// Manage configs.
+    #[command(subcommand)]
+    Config(data::Command),
+    /// Inspect networks.
+    #[command(subcommand)]
+    Network(network::Command),
+    /// The cluster as this manager sees it.
+    #[command(subcommand)]
+    Cluster(cluster::Command),
+    /// Follow the cluster's change events, one line each.
+    Events,
 }
 
 /// Runs the parsed command and returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<i32> {
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let output = cli.output.unwrap_or(Output::Table);
+    let online = |host: &str| crate::client::Client::new(host);
     match cli.command {
-        Command::Validate(args) => validate::run(args, cli.output.unwrap_or(Output::Table)),
+        Command::Validate(args) => validate::run(args, output),
         Command::Schema(args) => schema::run(args),
         Command::Render(args) => render::run(args, cli.output.unwrap_or(Output::Yaml)),
+        Command::Apply(args) => apply::run(&online(&cli.host)?, args, output, false).await,
+        Command::Diff(args) => apply::run(&online(&cli.host)?, args, output, true).await,
+        Command::Delete(args) => apply::delete(&online(&cli.host)?, args, output).await,
+        Command::Stack(command) => stack::run(&online(&cli.host)?, command, output).await,
+        Command::Service(command) => service::run(&online(&cli.host)?, command, output).await,
+        Command::Secret(command) => {
+            data::run(&online(&cli.host)?, model::Kind::Secret, command, output).await
+        }
+        Command::Config(command) => {
+            data::run(&online(&cli.host)?, model::Kind::Config, command, output).await
+        }
+        Command::Network(command) => network::run(&online(&cli.host)?, command, output).await,
+        Command::Cluster(command) => cluster::run(&online(&cli.host)?, command, output).await,
+        Command::Events => cluster::events(&online(&cli.host)?, output).await,
     }
 }
 

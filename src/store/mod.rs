@@ -4,10 +4,12 @@
 
 pub mod command;
 pub mod events;
+pub mod handle;
 pub mod index;
 pub mod record;
 
 pub use command::{Applied, Command, Conflict, Op, Rejection};
 pub use events::{Event, ObjectRef};
+pub use handle::{Store, StoreConfig, StoreError};
 pub use index::Index;
 pub use record::Record;

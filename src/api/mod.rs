@@ -1,0 +1,67 @@
+//! The HTTP API (axum): one file per resource kind, one error mapping (`error.rs`).
+//!
+//! Reads come from the store's in-memory index; every write is one proposed command, built only
+//! after the whole request has been validated, so a refused request changes nothing. Secret
+//! content never leaves the store through this API: responses carry `content_hash` instead.
+
+pub mod apply;
+pub mod cluster;
+pub mod configs;
+pub mod error;
+pub mod events;
+pub mod input;
+pub mod networks;
+pub mod nodes;
+pub mod objects;
+pub mod secrets;
+pub mod services;
+pub mod stacks;
+pub mod tasks;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+pub use error::{ApiError, Detail, ErrorBody};
+pub use input::ApplyBody;
+
+use crate::store::Store;
+
+/// Largest request body accepted (413 beyond).
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    /// When this API started (uptime in health and cluster info).
+    pub started: Instant,
+}
+
+impl ApiState {
+    /// State over `store`, starting the uptime clock now.
+    pub fn new(store: Store) -> ApiState {
+        ApiState {
+            store,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// Every API route, ready to serve (or to merge with the Raft RPC routes).
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .merge(cluster::routes())
+        .merge(apply::routes())
+        .merge(services::routes())
+        .merge(networks::routes())
+        .merge(secrets::routes())
+        .merge(configs::routes())
+        .merge(nodes::routes())
+        .merge(tasks::routes())
+        .merge(stacks::routes())
+        .merge(events::routes())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

@@ -1,0 +1,11 @@
+//! `/v1/tasks` (`?service=NAME_OR_ID`, `?stack=NAME`): read-only; tasks belong to the controllers.
+
+use axum::Router;
+use model::Kind;
+
+use super::{ApiState, objects};
+
+/// Task routes (a DELETE is refused with a hint to scale or remove the service).
+pub fn routes() -> Router<ApiState> {
+    objects::routes(Kind::Task, "tasks")
+}

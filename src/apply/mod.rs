@@ -1,0 +1,124 @@
+//! Apply: turn the desired manifests of one stack into one batched store command.
+//!
+//! The planner ([`plan()`]) is pure: it reads an [`Index`](crate::store::Index) and returns a
+//! [`Plan`] — what would be created, updated, deleted or left alone, with field-level diffs — and
+//! the single [`Command`](crate::store::Command) that does it (DESIGN §2: a whole apply is one
+//! Raft entry). [`apply()`] runs it against the store, re-planning on a stale compare-and-set.
+//!
+//! Rules the planner enforces:
+//! - Every object of a stack carries `metadata.stack = <stack>` and Docker's label
+//!   `com.docker.stack.namespace = <stack>`; so does the Stack object itself, which records the
+//!   source and members and whose status says when the stack was last applied (or why not).
+//! - Identical input twice plans nothing and writes nothing.
+//! - Secret/config content is stored inline with its sha256 in the label `swarm.content-hash`.
+//!   Each service carries `swarm.secret.<name>` / `swarm.config.<name>` = that hash for every
+//!   secret/config of its stack it uses, so new content updates the service's version and the
+//!   update controller rolls its tasks — no rename dance as in `docker stack deploy`.
+//! - `prune` deletes objects of the stack the input no longer declares, but never a
+//!   secret/config/network a service of another stack still uses.
+//!
+//! **Ownership.** A stack applied by the GitOps watcher carries the label
+//! `swarm.watched-file = <path>` on its Stack object. While it does, applies, updates and deletes
+//! through the API are refused (409) with a message naming the file, so the file stays the one
+//! writer of the stack and the watcher never fights a human. A watcher may adopt a stack the
+//! API created (the file now owns it), but one file never takes over another file's stack.
+
+mod desired;
+mod diff;
+mod ops;
+mod plan;
+mod refs;
+mod run;
+#[cfg(test)]
+mod tests;
+
+use model::Kind;
+use serde::{Deserialize, Serialize};
+
+pub use diff::{Action, FieldChange, PlanItem};
+pub use ops::{delete_object_plan, delete_stack_plan, error_command};
+pub use plan::{Plan, plan};
+pub use refs::{content_hash, users_of};
+pub use run::{
+    ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, now, propose,
+    record_stack_error, stack_record, watched_files,
+};
+
+/// Docker's label naming the stack an object belongs to.
+pub const LABEL_NAMESPACE: &str = "com.docker.stack.namespace";
+/// sha256 (hex) of a secret's or config's content.
+pub const LABEL_CONTENT_HASH: &str = "swarm.content-hash";
+/// On a Stack object: the file the GitOps watcher applies it from (the stack's only writer).
+pub const LABEL_WATCHED_FILE: &str = "swarm.watched-file";
+/// Prefix of the service label carrying the content hash of a secret it uses.
+pub const LABEL_SECRET_PREFIX: &str = "swarm.secret.";
+/// Prefix of the service label carrying the content hash of a config it uses.
+pub const LABEL_CONFIG_PREFIX: &str = "swarm.config.";
+
+/// Who asks for a change: decides whether a watched stack may be touched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Owner {
+    /// The HTTP API (swarmctl, scripts).
+    Api,
+    /// The GitOps watcher, applying `file`.
+    Watcher { file: String },
+}
+
+/// One apply of a stack.
+#[derive(Clone, Debug)]
+pub struct ApplyRequest {
+    /// Stack name.
+    pub stack: String,
+    /// Desired objects, as the loader yields them with `inline_files: true`.
+    pub manifests: Vec<model::Manifest>,
+    /// Where the manifests came from (recorded on the Stack object).
+    pub source: model::StackSource,
+    /// Plan only; write nothing.
+    pub dry_run: bool,
+    /// Delete objects of the stack the input no longer declares.
+    pub prune: bool,
+    /// Who applies.
+    pub owner: Owner,
+}
+
+/// Why an apply, delete or status write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The input is not a valid stack (the message says which object and what to do).
+    #[error("{0}")]
+    Invalid(String),
+    /// The stack is written by a watched file.
+    #[error("stack `{stack}` is managed by the watched file {file}; edit that file")]
+    Owned { stack: String, file: String },
+    /// An object to delete is still used by a service.
+    #[error(
+        "{kind} `{name}` is used by service `{service}` of stack `{user_stack}`; remove it from that service first"
+    )]
+    InUse {
+        kind: String,
+        name: String,
+        service: String,
+        user_stack: String,
+    },
+    /// Nothing by that name.
+    #[error("{0}")]
+    NotFound(String),
+    /// The store refused the command (a conflict that persisted across retries, a name clash).
+    #[error("{0}")]
+    Rejected(crate::store::Rejection),
+    /// No leader can take the command right now (election, partition); retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The store failed to take the command.
+    #[error("{0}")]
+    Store(String),
+}
+
+/// The kinds a stack is made of, in the order the plan lists and creates them.
+pub const STACK_KINDS: [Kind; 4] = [Kind::Network, Kind::Secret, Kind::Config, Kind::Service];
+
+/// Lower-case kind name as plan lines and messages write it (`service`).
+pub fn kind_word(kind: Kind) -> String {
+    kind.as_str().to_lowercase()
+}

@@ -1,0 +1,121 @@
+//! `swarmctl secret|config create NAME FILE|- | ls | inspect NAME | rm NAME`
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use model::Kind;
+
+use crate::api::secrets::DataBody;
+use crate::apply::{LABEL_CONTENT_HASH, kind_word};
+use crate::client::Client;
+
+use super::{Output, output};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create one from a file, or from stdin with `-`.
+    Create {
+        name: String,
+        file: String,
+        /// Label `key=value` (repeatable).
+        #[arg(short, long = "label")]
+        labels: Vec<String>,
+    },
+    /// List them (data is never shown).
+    Ls {
+        #[arg(long)]
+        stack: Option<String>,
+    },
+    /// Show one (a secret's data is never shown, only its hash).
+    Inspect {
+        name: String,
+        #[arg(long)]
+        stack: Option<String>,
+    },
+    /// Remove one; refused while a service uses it.
+    Rm {
+        name: String,
+        #[arg(long)]
+        stack: Option<String>,
+    },
+}
+
+pub async fn run(
+    client: &Client,
+    kind: Kind,
+    command: Command,
+    output: Output,
+) -> anyhow::Result<i32> {
+    match command {
+        Command::Create { name, file, labels } => {
+            let content = read_content(&file)?;
+            let labels = labels
+                .iter()
+                .map(|l| {
+                    l.split_once('=')
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .ok_or_else(|| anyhow::anyhow!("label `{l}` is not key=value"))
+                })
+                .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+            let record = client
+                .create_data(
+                    kind,
+                    &DataBody {
+                        name,
+                        content,
+                        labels,
+                    },
+                )
+                .await?;
+            output::print(output, &record, || println!("{}", record.id))?;
+        }
+        Command::Ls { stack } => {
+            let records = client.list(kind, stack.as_deref()).await?;
+            output::print(output, &records, || {
+                let rows: Vec<Vec<String>> = records
+                    .iter()
+                    .map(|r| {
+                        let hash = r
+                            .metadata
+                            .labels
+                            .get(LABEL_CONTENT_HASH)
+                            .map(|h| &h[..h.len().min(12)]);
+                        vec![
+                            r.id.clone(),
+                            r.metadata.name.clone(),
+                            output::or_dash(r.metadata.stack.as_deref()),
+                            output::or_dash(hash),
+                            output::ago(Some(r.created_at)),
+                            output::ago(Some(r.updated_at)),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["ID", "NAME", "STACK", "HASH", "CREATED", "UPDATED"],
+                    &rows,
+                );
+            })?;
+        }
+        Command::Inspect { name, stack } => {
+            output::inspect(output, &client.get(kind, &name, stack.as_deref()).await?)?;
+        }
+        Command::Rm { name, stack } => {
+            client.delete(kind, &name, stack.as_deref()).await?;
+            if output == Output::Table {
+                println!("- {} {name}", kind_word(kind));
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn read_content(file: &str) -> anyhow::Result<String> {
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
+    }
+    Ok(text)
+}

@@ -1,0 +1,63 @@
+//! `swarmctl stack ls | services NAME | rm NAME`
+
+use model::Kind;
+
+use crate::client::Client;
+use crate::client::views::{service_rows, stack_rows};
+
+use super::{Output, output, service};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List stacks.
+    Ls,
+    /// List the services of a stack.
+    Services { name: String },
+    /// Remove a stack: every service, network, secret and config it created, at once.
+    Rm { name: String },
+}
+
+pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::Result<i32> {
+    match command {
+        Command::Ls => {
+            let stacks = client.list(Kind::Stack, None).await?;
+            let services = client.list(Kind::Service, None).await?;
+            let rows = stack_rows(&stacks, &services);
+            output::print(output, &rows, || {
+                let cells: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.name.clone(),
+                            r.services.to_string(),
+                            r.status.clone(),
+                            output::ago(r.applied_at),
+                            output::or_dash(r.source.files.first().map(String::as_str)),
+                            output::or_dash(r.error.as_deref().and_then(|e| e.lines().next())),
+                        ]
+                    })
+                    .collect();
+                output::table(
+                    &["NAME", "SERVICES", "STATUS", "APPLIED", "SOURCE", "ERROR"],
+                    &cells,
+                );
+            })?;
+        }
+        Command::Services { name } => {
+            client.get(Kind::Stack, &name, None).await?;
+            let services = client.list(Kind::Service, Some(&name)).await?;
+            let tasks = client.list(Kind::Task, Some(&name)).await?;
+            let rows = service_rows(&services, &tasks);
+            output::print(output, &rows, || service::print_rows(&rows))?;
+        }
+        Command::Rm { name } => {
+            let outcome = client.delete(Kind::Stack, &name, None).await?;
+            output::print(output, &outcome, || {
+                for line in outcome.plan.lines(false) {
+                    println!("{line}");
+                }
+            })?;
+        }
+    }
+    Ok(0)
+}

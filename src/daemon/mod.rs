@@ -1,0 +1,141 @@
+//! The node daemon: opens the store, serves the API and Raft RPC on one HTTP listener, follows a
+//! watched directory, and shuts down cleanly on SIGTERM/SIGINT.
+
+pub mod cli;
+pub mod identity;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::store::{Store, StoreConfig, StoreError};
+
+/// How to run a node.
+#[derive(Clone, Debug)]
+pub struct DaemonConfig {
+    pub data_dir: PathBuf,
+    /// Where the API (and Raft RPC) listens; port 0 picks a free port (tests).
+    pub api_addr: SocketAddr,
+    /// A directory of stack files to apply and follow (GitOps).
+    pub watch: Option<PathBuf>,
+}
+
+/// Why the daemon stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(
+        "cannot listen on {addr}: {source} (is another swarmd running? choose another --api-addr)"
+    )]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Identity(#[from] identity::IdentityError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("watcher: {0}")]
+    Watch(#[from] crate::watch::WatchError),
+    #[error("HTTP server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Creates the node's identity and a one-manager cluster in `data_dir` if there is none yet.
+pub async fn init(data_dir: &std::path::Path) -> Result<identity::Identity, DaemonError> {
+    Ok(identity::load_or_create(data_dir)?)
+}
+
+/// Runs the node until `shutdown` resolves: `swarmd up` is `init` then `run`.
+pub async fn run(
+    config: DaemonConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), DaemonError> {
+    let identity = identity::load_or_create(&config.data_dir)?;
+    // Two daemons on one data directory would corrupt each other's Raft log: refuse the second.
+    let _lock = identity::lock(&config.data_dir)?;
+    let listener =
+        TcpListener::bind(config.api_addr)
+            .await
+            .map_err(|source| DaemonError::Listen {
+                addr: config.api_addr,
+                source,
+            })?;
+    let bound = listener.local_addr().map_err(DaemonError::Serve)?;
+    let store = Store::open(StoreConfig {
+        data_dir: config.data_dir.clone(),
+        node_id: identity.node_id,
+        advertise_addr: bound.to_string(),
+    })
+    .await?;
+
+    let app =
+        crate::api::router(crate::api::ApiState::new(store.clone())).merge(store.raft_routes());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+
+    store.initialize_single().await?;
+    store.wait_leader(Duration::from_secs(30)).await?;
+    identity::register_self(&store, &identity, bound).await?;
+    identity::write_api_addr(&config.data_dir, bound)?;
+    eprintln!(
+        "swarmd: node {} ready; API on http://{bound}",
+        identity.node_id
+    );
+
+    let watcher = config.watch.clone().map(|dir| {
+        let store = store.clone();
+        let mut watch_stop = stop_rx.clone();
+        tokio::spawn(async move {
+            crate::watch::run(store, dir, async move {
+                let _ = watch_stop.wait_for(|stop| *stop).await;
+            })
+            .await
+        })
+    });
+
+    shutdown.await;
+    eprintln!("swarmd: shutting down");
+    let _ = stop_tx.send(true);
+    if let Some(watcher) = watcher
+        && let Ok(Err(err)) = watcher.await
+    {
+        tracing::warn!(%err, "watcher stopped with an error");
+    }
+    match server.await {
+        Ok(Err(err)) => tracing::warn!(%err, "HTTP server stopped with an error"),
+        Err(err) => tracing::warn!(%err, "HTTP server task failed"),
+        Ok(Ok(())) => {}
+    }
+    store.shutdown().await?;
+    identity::remove_api_addr(&config.data_dir);
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn signals() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

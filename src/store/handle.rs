@@ -1,0 +1,346 @@
+//! The store handle: the one way in (`propose`) and out (`read`, `subscribe`) of the replicated
+//! store. It owns the manager's SQLite database and its openraft node.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use openraft::error::{ClientWriteError, Fatal, InitializeError, RaftError};
+use openraft::metrics::WaitError;
+use openraft::{BasicNode, ChangeMembers, ServerState};
+use serde_json::json;
+use tokio::sync::broadcast;
+use tracing::instrument;
+
+use super::{Applied, Command, Event, Index};
+use crate::raft::{self, Database, HttpNetwork, LogStore, Raft, StateMachine};
+
+/// Events buffered per subscriber before a slow one is told it lagged.
+const EVENT_CAPACITY: usize = 16 * 1024;
+
+/// Where and as whom a manager runs its store.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// Directory holding `swarm.db` (created if missing).
+    pub data_dir: PathBuf,
+    /// This manager's Raft node id, stable across restarts.
+    pub node_id: u64,
+    /// `host:port` of this node's HTTP server, where peers send Raft RPCs.
+    pub advertise_addr: String,
+}
+
+/// Why a store operation failed; each message says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}", not_leader_message(*.leader_id, .leader_addr.as_deref()))]
+    NotLeader {
+        leader_id: Option<u64>,
+        leader_addr: Option<String>,
+    },
+    #[error(
+        "store storage failed: {0}; check that the data directory is writable and the disk is not full, then restart the manager"
+    )]
+    Storage(String),
+    #[error("raft: {0}")]
+    Raft(String),
+    #[error(
+        "timed out after {waited:?} waiting for {what}; check that a majority of managers are running and can reach each other"
+    )]
+    Timeout { waited: Duration, what: String },
+    #[error("the store is shut down; restart the manager")]
+    ShutDown,
+}
+
+fn not_leader_message(leader_id: Option<u64>, leader_addr: Option<&str>) -> String {
+    match (leader_id, leader_addr) {
+        (Some(id), Some(addr)) => {
+            format!(
+                "this manager is not the leader; send the request to the leader, node {id} at {addr}"
+            )
+        }
+        (Some(id), None) => {
+            format!(
+                "this manager is not the leader; the leader is node {id}, whose address is unknown"
+            )
+        }
+        _ => "no leader is elected yet; retry in a moment".to_owned(),
+    }
+}
+
+/// A handle to the replicated store; cheap to clone, shared by every component of a manager.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    raft: Raft,
+    index: Arc<RwLock<Index>>,
+    events: broadcast::Sender<Event>,
+    node_id: u64,
+    advertise_addr: String,
+    db: Database,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("node_id", &self.inner.node_id)
+            .field("advertise_addr", &self.inner.advertise_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) `<data_dir>/swarm.db`, restores the index and starts the Raft node.
+    #[instrument(skip_all, fields(node.id = config.node_id))]
+    pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
+        tokio::fs::create_dir_all(&config.data_dir)
+            .await
+            .map_err(|e| {
+                StoreError::Storage(format!("creating {}: {e}", config.data_dir.display()))
+            })?;
+        let path = config.data_dir.join("swarm.db");
+        let db = Database::open(&path)
+            .await
+            .map_err(|e| StoreError::Storage(format!("opening {}: {e}", path.display())))?;
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        let state_machine = StateMachine::open(&db, events.clone())
+            .await
+            .map_err(|e| StoreError::Storage(format!("restoring {}: {e}", path.display())))?;
+        let index = state_machine.index();
+        let network = HttpNetwork::new().map_err(|e| StoreError::Raft(e.to_string()))?;
+        let raft_config = raft::raft_config().map_err(|e| StoreError::Raft(e.to_string()))?;
+        let raft = Raft::new(
+            config.node_id,
+            Arc::new(raft_config),
+            network,
+            LogStore::new(&db),
+            state_machine,
+        )
+        .await
+        .map_err(fatal)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                raft,
+                index,
+                events,
+                node_id: config.node_id,
+                advertise_addr: config.advertise_addr,
+                db,
+            }),
+        })
+    }
+
+    /// Makes this node a one-manager cluster, unless it already belongs to one.
+    #[instrument(skip_all, fields(node.id = self.inner.node_id))]
+    pub async fn initialize_single(&self) -> Result<(), StoreError> {
+        let raft = &self.inner.raft;
+        if raft.is_initialized().await.map_err(fatal)? {
+            return Ok(());
+        }
+        let members = BTreeMap::from([(
+            self.inner.node_id,
+            BasicNode::new(&self.inner.advertise_addr),
+        )]);
+        match raft.initialize(members).await {
+            // NotAllowed: initialized meanwhile (a concurrent call, or a leader reached us).
+            Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => Ok(()),
+            Err(RaftError::APIError(e)) => Err(StoreError::Raft(e.to_string())),
+            Err(RaftError::Fatal(f)) => Err(fatal(f)),
+        }
+    }
+
+    /// Replicates `command` as one Raft entry; returns once it is committed and applied here.
+    /// On a follower this fails with [`StoreError::NotLeader`] naming the leader.
+    #[instrument(skip_all, fields(ops = command.ops.len(), raft.index))]
+    pub async fn propose(&self, command: Command) -> Result<Applied, StoreError> {
+        let response = self
+            .inner
+            .raft
+            .client_write(command)
+            .await
+            .map_err(write_error)?;
+        tracing::Span::current().record("raft.index", response.log_id.index);
+        Ok(response.data)
+    }
+
+    /// Runs `f` over the in-memory index (the read path). Keep `f` short: `apply` waits for it.
+    pub fn read<R>(&self, f: impl FnOnce(&Index) -> R) -> R {
+        // A poisoned lock means a panic mid-apply; the Raft node has stopped by then, and the
+        // index is still the best view there is, so reads keep working.
+        let index = self
+            .inner
+            .index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&index)
+    }
+
+    /// Every change from now on, in commit order, each entry's changes followed by its Commit.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// Waits until a leader is known and, when that is this node, it has applied its own log
+    /// (so reads here reflect everything committed before it became leader).
+    pub async fn wait_leader(&self, timeout: Duration) -> Result<(), StoreError> {
+        let me = self.inner.node_id;
+        self.inner
+            .raft
+            .wait(Some(timeout))
+            .metrics(
+                |m| match m.current_leader {
+                    Some(leader) if leader == me => {
+                        m.last_applied.map(|id| id.index) >= m.last_log_index
+                    }
+                    Some(_) => true,
+                    None => false,
+                },
+                "a Raft leader",
+            )
+            .await
+            .map(|_| ())
+            .map_err(wait_error)
+    }
+
+    /// Waits until this node has applied the entry at `index` (e.g. the `Applied::Ok` index of a
+    /// write made through the leader), so reads here see that write.
+    pub async fn wait_applied(&self, index: u64, timeout: Duration) -> Result<(), StoreError> {
+        self.inner
+            .raft
+            .wait(Some(timeout))
+            .applied_index_at_least(Some(index), format!("entry {index} to be applied"))
+            .await
+            .map(|_| ())
+            .map_err(wait_error)
+    }
+
+    /// Whether this node is the Raft leader right now.
+    pub fn is_leader(&self) -> bool {
+        let metrics = self.inner.raft.metrics();
+        let m = metrics.borrow();
+        m.state == ServerState::Leader && m.current_leader == Some(self.inner.node_id)
+    }
+
+    /// This node's Raft id.
+    pub fn node_id(&self) -> u64 {
+        self.inner.node_id
+    }
+
+    /// Raft state for `cluster info` and `/metrics`: term, leader, indexes and membership.
+    pub fn metrics(&self) -> serde_json::Value {
+        let metrics = self.inner.raft.metrics();
+        let m = metrics.borrow();
+        let membership = m.membership_config.membership();
+        let nodes: BTreeMap<String, &str> = membership
+            .nodes()
+            .map(|(id, node)| (id.to_string(), node.addr.as_str()))
+            .collect();
+        json!({
+            "node_id": m.id,
+            "state": format!("{:?}", m.state),
+            "term": m.current_term,
+            "leader": m.current_leader,
+            "last_log_index": m.last_log_index,
+            "last_applied": m.last_applied.map(|id| id.index),
+            "snapshot": m.snapshot.map(|id| id.index),
+            "purged": m.purged.map(|id| id.index),
+            "membership": {
+                "voters": membership.voter_ids().collect::<Vec<_>>(),
+                "learners": membership.learner_ids().collect::<Vec<_>>(),
+                "nodes": nodes,
+            },
+        })
+    }
+
+    /// The Raft RPC routes (`/raft/...`) to mount on this node's HTTP server.
+    pub fn raft_routes(&self) -> axum::Router {
+        raft::routes(self.inner.raft.clone())
+    }
+
+    /// Adds a manager as a voter: first as a learner that catches up, then promoted. Leader only.
+    #[instrument(skip(self), fields(node.id = node_id))]
+    pub async fn add_voter(&self, node_id: u64, addr: String) -> Result<(), StoreError> {
+        let raft = &self.inner.raft;
+        raft.add_learner(node_id, BasicNode::new(addr), true)
+            .await
+            .map_err(write_error)?;
+        raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([node_id])), false)
+            .await
+            .map_err(write_error)?;
+        Ok(())
+    }
+
+    /// Snapshots the state now and purges the log up to it (normally automatic every
+    /// `raft::SNAPSHOT_EVERY` entries; this is for backups, tests and operators).
+    #[instrument(skip(self), fields(node.id = self.inner.node_id))]
+    pub async fn compact(&self, timeout: Duration) -> Result<u64, StoreError> {
+        let raft = &self.inner.raft;
+        let applied = raft
+            .metrics()
+            .borrow()
+            .last_applied
+            .map_or(0, |id| id.index);
+        raft.trigger().snapshot().await.map_err(fatal)?;
+        let metrics = raft
+            .wait(Some(timeout))
+            .metrics(
+                |m| m.snapshot.is_some_and(|id| id.index >= applied),
+                "a snapshot",
+            )
+            .await
+            .map_err(wait_error)?;
+        let upto = metrics.snapshot.map_or(applied, |id| id.index);
+        raft.trigger().purge_log(upto).await.map_err(fatal)?;
+        raft.wait(Some(timeout))
+            .metrics(
+                |m| m.purged.is_some_and(|id| id.index >= upto),
+                "the log purge",
+            )
+            .await
+            .map_err(wait_error)?;
+        Ok(upto)
+    }
+
+    /// Stops the Raft node and closes the database; other clones of this handle stop working.
+    pub async fn shutdown(&self) -> Result<(), StoreError> {
+        self.inner
+            .raft
+            .shutdown()
+            .await
+            .map_err(|e| StoreError::Raft(format!("stopping the Raft node: {e}")))?;
+        self.inner.db.close().await;
+        Ok(())
+    }
+}
+
+fn fatal(error: Fatal<u64>) -> StoreError {
+    match error {
+        Fatal::StorageError(e) => StoreError::Storage(e.to_string()),
+        Fatal::Stopped => StoreError::ShutDown,
+        Fatal::Panicked => StoreError::Raft("the Raft node panicked; restart the manager".into()),
+    }
+}
+
+fn write_error(error: RaftError<u64, ClientWriteError<u64, BasicNode>>) -> StoreError {
+    match error {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => StoreError::NotLeader {
+            leader_id: forward.leader_id,
+            leader_addr: forward.leader_node.map(|node| node.addr),
+        },
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(e)) => {
+            StoreError::Raft(e.to_string())
+        }
+        RaftError::Fatal(f) => fatal(f),
+    }
+}
+
+fn wait_error(error: WaitError) -> StoreError {
+    match error {
+        WaitError::Timeout(waited, what) => StoreError::Timeout { waited, what },
+        WaitError::ShuttingDown => StoreError::ShutDown,
+    }
+}

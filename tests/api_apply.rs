@@ -1,0 +1,235 @@
+//! `POST /v1/apply` over a real store: plan, write once, no-op re-apply, prune, dry run, and
+//! refusals that leave the store untouched.
+
+mod api_support;
+
+use api_support::{SHOP, Server};
+use model::Kind;
+use swarm::apply::Action;
+use swarm::client::{ApplyParams, ClientError};
+
+fn params(stack: &str) -> ApplyParams {
+    ApplyParams {
+        stack: Some(stack.into()),
+        ..ApplyParams::default()
+    }
+}
+
+#[tokio::test]
+async fn apply_list_reapply_prune() {
+    let server = Server::start().await;
+    let client = &server.client;
+    let first = client
+        .apply_yaml(SHOP.into(), &params("shop"))
+        .await
+        .expect("apply");
+    assert_eq!(
+        first.plan.lines(false),
+        vec![
+            "+ network default",
+            "+ secret db",
+            "+ config site",
+            "+ service api",
+            "+ service web",
+            "+ stack shop"
+        ]
+    );
+    assert!(first.index.is_some());
+    let services = client
+        .list(Kind::Service, Some("shop"))
+        .await
+        .expect("list");
+    let names: Vec<&str> = services.iter().map(|s| s.metadata.name.as_str()).collect();
+    assert_eq!(names, vec!["api", "web"]);
+    assert_eq!(
+        services[0].metadata.labels["com.docker.stack.namespace"],
+        "shop"
+    );
+
+    let before = server.records();
+    let again = client
+        .apply_yaml(SHOP.into(), &params("shop"))
+        .await
+        .expect("re-apply");
+    assert_eq!(again.plan.lines(false), vec!["no changes"]);
+    assert_eq!(again.index, None);
+    assert_eq!(server.records(), before, "a no-op apply writes nothing");
+
+    let smaller = SHOP.replace(
+        "  api:\n    image: nginx:1.26\n    deploy: {replicas: 2}\n",
+        "",
+    );
+    let kept = client
+        .apply_yaml(smaller.clone(), &params("shop"))
+        .await
+        .expect("apply");
+    assert_eq!(
+        kept.plan.notes,
+        vec!["service api: not in input (use --prune to remove)"]
+    );
+    assert!(client.get(Kind::Service, "api", Some("shop")).await.is_ok());
+    let pruned = client
+        .apply_yaml(
+            smaller,
+            &ApplyParams {
+                prune: true,
+                ..params("shop")
+            },
+        )
+        .await
+        .expect("prune");
+    let lines = pruned.plan.lines(false);
+    assert_eq!(lines[0], "- service api");
+    assert!(lines[1].starts_with("~ stack shop: members"), "{lines:?}");
+    let err = client
+        .get(Kind::Service, "api", Some("shop"))
+        .await
+        .expect_err("gone");
+    assert_eq!(err.status(), Some(404));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    let server = Server::start().await;
+    let before = server.records();
+    let plan = server
+        .client
+        .apply_yaml(
+            SHOP.into(),
+            &ApplyParams {
+                dry_run: true,
+                ..params("shop")
+            },
+        )
+        .await
+        .expect("dry run");
+    assert!(plan.dry_run && plan.index.is_none());
+    assert_eq!(plan.plan.changed(), 6);
+    assert_eq!(server.records(), before);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_manifest_is_400_with_its_line_and_changes_nothing() {
+    let server = Server::start().await;
+    let before = server.records();
+    let bad = "services:\n  web:\n    image: nginx\n    deploy:\n      replicas: lots\n";
+    let err = server
+        .client
+        .apply_yaml(bad.into(), &params("shop"))
+        .await
+        .expect_err("invalid");
+    let ClientError::Api {
+        status,
+        code,
+        details,
+        ..
+    } = &err
+    else {
+        panic!("expected an API error, got {err}");
+    };
+    assert_eq!((*status, code.as_str()), (400, "invalid_manifest"));
+    let first = &details[0];
+    assert_eq!(first["line"], 5, "{details}");
+    assert_eq!(first["path"], "services.web.deploy.replicas", "{details}");
+    assert_eq!(server.records(), before);
+
+    let by_file = "services:\n  web:\n    image: nginx\n    secrets: [db]\nsecrets:\n  db:\n    file: /etc/passwd\n";
+    let err = server
+        .client
+        .apply_yaml(by_file.into(), &params("shop"))
+        .await
+        .expect_err("refused");
+    let ClientError::Api {
+        status,
+        details,
+        message,
+        ..
+    } = &err
+    else {
+        panic!("expected an API error, got {err}");
+    };
+    assert_eq!(*status, 400);
+    assert_eq!(details[0]["line"], 7, "{details}");
+    assert!(message.contains("send the content inline"), "{message}");
+    assert_eq!(server.records(), before);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_413_and_changes_nothing() {
+    let server = Server::start().await;
+    let before = server.records();
+    let huge = format!("# {}\n{SHOP}", "x".repeat(9 * 1024 * 1024));
+    let err = server
+        .client
+        .apply_yaml(huge, &params("shop"))
+        .await
+        .expect_err("too large");
+    assert_eq!(err.status(), Some(413), "{err}");
+    assert_eq!(server.records(), before);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stale_apply_is_409_and_changes_nothing() {
+    let server = Server::start().await;
+    let client = &server.client;
+    client
+        .apply_yaml(SHOP.into(), &params("shop"))
+        .await
+        .expect("apply");
+    let reviewed = client
+        .get(Kind::Stack, "shop", None)
+        .await
+        .expect("stack")
+        .version;
+    let newer = SHOP.replace("nginx:1.26\n    ports", "nginx:1.27\n    ports");
+    let expecting = |version| ApplyParams {
+        expected_version: Some(version),
+        ..params("shop")
+    };
+    // Someone else applies in between.
+    let other = SHOP.replace("replicas: 2", "replicas: 3");
+    client
+        .apply_yaml(other, &params("shop"))
+        .await
+        .expect("other apply");
+    let before = server.records();
+    let err = client
+        .apply_yaml(newer.clone(), &expecting(reviewed))
+        .await
+        .expect_err("stale");
+    let ClientError::Api {
+        status,
+        details,
+        message,
+        ..
+    } = &err
+    else {
+        panic!("expected an API error, got {err}");
+    };
+    assert_eq!(*status, 409);
+    assert_eq!(details["expected"], reviewed, "{details}");
+    assert!(message.contains("changed since it was read"), "{message}");
+    assert_eq!(server.records(), before);
+    let current = client
+        .get(Kind::Stack, "shop", None)
+        .await
+        .expect("stack")
+        .version;
+    let outcome = client
+        .apply_yaml(newer, &expecting(current))
+        .await
+        .expect("fresh");
+    let web = outcome
+        .plan
+        .items
+        .iter()
+        .find(|i| i.name == "web")
+        .expect("web item");
+    assert_eq!(web.action, Action::Update);
+    assert_eq!(web.line(), "~ service web: image nginx:1.26 -> nginx:1.27");
+    server.stop().await;
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, ApiState};
-use crate::apply::{self, LABEL_CONTENT_HASH, Owner, kind_word};
+use crate::apply::{self, Owner, kind_word};
 use crate::store::{Index, Record};
 
 /// `?stack=NAME` (and for tasks `?service=NAME_OR_ID`).
@@ -174,18 +174,7 @@ pub fn view(record: &Record) -> Value {
         && let Some(spec) = value.get_mut("spec").and_then(Value::as_object_mut)
     {
         spec.remove("content");
-        let hash = record
-            .metadata
-            .labels
-            .get(LABEL_CONTENT_HASH)
-            .cloned()
-            .or_else(|| {
-                record
-                    .spec
-                    .get("content")
-                    .and_then(Value::as_str)
-                    .map(apply::content_hash)
-            });
+        let hash = apply::stored_hash(record);
         if let Some(hash) = hash {
             spec.insert("content_hash".into(), Value::String(hash));
         }

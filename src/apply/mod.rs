@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{Action, FieldChange, PlanItem};
 pub use ops::{delete_object_plan, delete_stack_plan, error_command};
-pub use plan::{Plan, plan};
+pub use plan::{Plan, plan, stored_hash};
 pub use refs::{content_hash, users_of};
 pub use run::{
     ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, now, propose,

@@ -162,15 +162,7 @@ fn load(
     let mut loaded_groups = Vec::new();
     let mut valid = true;
     for group in &groups {
-        let loaded = manifest::load(group, &options);
-        for report in &loaded.reports {
-            for warning in &report.warnings {
-                eprintln!("warning: {warning}");
-            }
-            for error in &report.errors {
-                eprintln!("{error}");
-            }
-        }
+        let loaded = super::load_and_report(group, &options);
         if !loaded.is_valid() {
             valid = false;
             continue;

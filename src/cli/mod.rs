@@ -120,6 +120,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// Loads one group of inputs and prints its warnings and errors to stderr, as they are found.
+pub fn load_and_report(
+    group: &[crate::manifest::PathArg],
+    options: &crate::manifest::LoadOptions,
+) -> crate::manifest::Loaded {
+    let loaded = crate::manifest::load(group, options);
+    for report in &loaded.reports {
+        for warning in &report.warnings {
+            eprintln!("warning: {warning}");
+        }
+        for error in &report.errors {
+            eprintln!("{error}");
+        }
+    }
+    loaded
+}
+
 /// The process environment, for interpolation.
 pub fn process_env() -> std::collections::HashMap<String, String> {
     std::env::vars().collect()

@@ -24,15 +24,7 @@ pub fn run(args: Args, output: Output) -> anyhow::Result<i32> {
     let mut manifests = Vec::new();
     let mut valid = true;
     for group in &groups {
-        let loaded = manifest::load(group, &options);
-        for report in &loaded.reports {
-            for warning in &report.warnings {
-                eprintln!("warning: {warning}");
-            }
-            for error in &report.errors {
-                eprintln!("{error}");
-            }
-        }
+        let loaded = super::load_and_report(group, &options);
         valid &= loaded.is_valid();
         manifests.extend(loaded.manifests);
     }

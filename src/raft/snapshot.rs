@@ -17,7 +17,7 @@ use tracing::instrument;
 use super::db::{self, DbError};
 use super::state_machine::{read_applied_state, write_applied_state};
 use super::{LogId, StorageError, TypeConfig};
-use crate::store::{Event, Index, ObjectRef, Record};
+use crate::store::{Event, Index, Record};
 
 type Meta = SnapshotMeta<u64, openraft::BasicNode>;
 
@@ -181,13 +181,13 @@ pub fn diff_events(old: &Index, new: &Index, index: u64) -> Vec<Event> {
     for record in old.records() {
         if new.get(record.kind, &record.id).is_none() {
             events.push(Event::Deleted {
-                object: reference(record),
+                object: record.reference(),
                 version: index,
             });
         }
     }
     for record in new.records() {
-        let object = reference(record);
+        let object = record.reference();
         let version = record.version;
         match old.get(record.kind, &record.id) {
             None => events.push(Event::Created { object, version }),
@@ -199,15 +199,6 @@ pub fn diff_events(old: &Index, new: &Index, index: u64) -> Vec<Event> {
     }
     events.push(Event::Commit { index });
     events
-}
-
-fn reference(record: &Record) -> ObjectRef {
-    ObjectRef {
-        kind: record.kind,
-        id: record.id.clone(),
-        name: record.metadata.name.clone(),
-        stack: record.metadata.stack.clone(),
-    }
 }
 
 #[cfg(test)]

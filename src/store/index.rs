@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use model::{Kind, Timestamp};
 
 use super::command::{Applied, Command, Conflict, Op, Rejection};
-use super::events::{Event, ObjectRef};
+use super::events::Event;
 use super::record::{Record, object_id};
 
 type NameKey = (Kind, Option<String>, String);
@@ -178,7 +178,7 @@ impl Index {
                 };
                 undo.push(Undo::Remove(*kind, record.id.clone()));
                 let event = Event::Created {
-                    object: reference(&record),
+                    object: record.reference(),
                     version: log_index,
                 };
                 self.insert(record.clone());
@@ -234,7 +234,7 @@ impl Index {
             } => {
                 let current = self.current(*kind, id, *expected_version)?;
                 let event = Event::Deleted {
-                    object: reference(&current),
+                    object: current.reference(),
                     version: log_index,
                 };
                 self.remove(*kind, id);
@@ -277,7 +277,7 @@ impl Index {
         record.updated_at = at;
         self.remove(record.kind, &record.id);
         let event = Event::Updated {
-            object: reference(&record),
+            object: record.reference(),
             version: log_index,
         };
         self.insert(record.clone());
@@ -320,15 +320,6 @@ impl Index {
                 }
             }
         }
-    }
-}
-
-fn reference(record: &Record) -> ObjectRef {
-    ObjectRef {
-        kind: record.kind,
-        id: record.id.clone(),
-        name: record.metadata.name.clone(),
-        stack: record.metadata.stack.clone(),
     }
 }
 

@@ -26,6 +26,16 @@ impl Record {
         serde_json::from_value(self.spec.clone())
     }
 
+    /// How events name this object.
+    pub fn reference(&self) -> super::events::ObjectRef {
+        super::events::ObjectRef {
+            kind: self.kind,
+            id: self.id.clone(),
+            name: self.metadata.name.clone(),
+            stack: self.metadata.stack.clone(),
+        }
+    }
+
     /// The typed status (`Default` when none has been written yet).
     pub fn status_as<T: serde::de::DeserializeOwned + Default>(
         &self,

@@ -4,6 +4,7 @@
 //! Raft-replicated store, the daemon and its GitOps watcher (later the agent); decisions live in
 //! `controllers`, types in `model`.
 
+pub mod agent;
 pub mod api;
 pub mod apply;
 pub mod cli;

@@ -12,6 +12,7 @@ mod mounts;
 mod networks;
 mod ports;
 mod references;
+mod status;
 mod unsupported;
 
 use std::collections::BTreeMap;
@@ -34,6 +35,7 @@ pub use mounts::{
 pub use networks::ServiceNetwork;
 pub use ports::{PORT_PATTERN, PortConfig, PortMode, Protocol};
 pub use references::FileRef;
+pub use status::{ServiceStatus, UpdateState, UpdateStatus};
 pub use unsupported::{UNSUPPORTED_SERVICE_KEYS, unsupported_reason};
 
 use crate::units::Duration;

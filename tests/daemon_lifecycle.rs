@@ -53,7 +53,7 @@ fn acknowledged_objects_survive_sigkill_and_restart() {
     std::fs::write(stack.join("token.txt"), "s3cr3t").expect("write");
     std::fs::write(stack.join("site.conf"), "listen 80;").expect("write");
 
-    let daemon = Daemon::up(&data, &[]);
+    let daemon = Daemon::up(&data, &["--runtime", "none"]);
     let second = std::process::Command::new(env!("CARGO_BIN_EXE_swarmd"))
         .args(["up", "--api-addr", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
@@ -116,7 +116,7 @@ fn acknowledged_objects_survive_sigkill_and_restart() {
     let networks_before = daemon.json(&stack, &["network", "ls"]);
 
     daemon.kill9();
-    let daemon = Daemon::up(&data, &[]);
+    let daemon = Daemon::up(&data, &["--runtime", "none"]);
     assert_eq!(daemon.json(&stack, &["service", "ls"]), before);
     assert_eq!(daemon.json(&stack, &["secret", "ls"]), secrets_before);
     assert_eq!(daemon.json(&stack, &["config", "ls"]), configs_before);

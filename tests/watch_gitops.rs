@@ -17,8 +17,14 @@ const BROKEN: &str = "services:\n  web:\n    image: nginx:1.28\n    replicas: 3\
 const V3: &str = "services:\n  web:\n    image: nginx:1.28\n    deploy: {replicas: 3}\n";
 
 /// Services of `stack` as name → image.
+/// Empty while the stack does not exist yet (or any more): callers poll.
 fn services(daemon: &Daemon, dir: &Path, stack: &str) -> Vec<(String, String)> {
-    let listing = daemon.json(dir, &["stack", "services", stack]);
+    let out = daemon.ctl(dir, &["stack", "services", stack, "-o", "json"]);
+    let listing: Value = if out.status.success() {
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    } else {
+        Value::Null
+    };
     let mut out: Vec<(String, String)> = listing
         .as_array()
         .map(|a| {
@@ -74,7 +80,10 @@ fn the_cluster_follows_the_watched_directory() {
     git(&watched, &["commit", "-qm", "v1"]);
 
     let watch_arg = watched.display().to_string();
-    let daemon = Daemon::up(&tmp.path().join("data"), &["--watch", &watch_arg]);
+    let daemon = Daemon::up(
+        &tmp.path().join("data"),
+        &["--runtime", "none", "--watch", &watch_arg],
+    );
     let wait = Duration::from_secs(20);
     let here = tmp.path();
 

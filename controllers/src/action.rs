@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// One decided change. `version` fields are the CAS tokens read from the view: a stale action is
 /// refused by the store and the next pass decides again.
+// A pass's actions live briefly in one Vec; boxing the task spec would only change the contract.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     /// A new task (status NEW, or PENDING with an explanation).

@@ -3,10 +3,29 @@
 //! Every controller is a function over a read-only [`ClusterView`] and the current time,
 //! returning [`Action`]s; no I/O, no async, no clock reads, so each policy is unit-tested with
 //! builders in milliseconds. A thin executor in the `swarm` crate turns one tick's actions into
-//! one Raft command.
+//! one Raft command. [`reconcile_all`] runs them all in order for one pass.
+//!
+//! Controllers are level-triggered and some decisions wait for time to pass (restart delays,
+//! update delay/monitor, the node-down grace period), so the runner should also pass
+//! periodically (about once a second), not only on store events.
 
 pub mod action;
+mod apply;
+pub mod node_drain;
+mod pass;
+pub mod reaper;
+pub mod restart;
+pub mod scheduler;
+pub mod service;
+pub mod tasks;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod update;
 pub mod view;
 
 pub use action::Action;
+pub use pass::{Settings, reconcile_all, reconcile_all_with};
 pub use view::{ClusterView, NodeObj, ServiceObj, TaskObj};
+
+#[cfg(test)]
+mod tests;

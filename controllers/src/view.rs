@@ -51,6 +51,8 @@ pub struct ClusterView {
 impl ClusterView {
     /// Tasks of one service.
     pub fn tasks_of<'a>(&'a self, service_id: &'a str) -> impl Iterator<Item = &'a TaskObj> + 'a {
-        self.tasks.values().filter(move |t| t.spec.service_id == service_id)
+        self.tasks
+            .values()
+            .filter(move |t| t.spec.service_id == service_id)
     }
 }

@@ -16,6 +16,9 @@ pub struct ClusterInfo {
     pub node_id: Value,
     /// The leader's node id, when one is known.
     pub leader: Value,
+    /// The leader's Raft address, when known (`node ls` marks the manager there as leader).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader_addr: Option<String>,
     /// Whether this manager is the leader.
     pub is_leader: bool,
     /// Current Raft term.
@@ -73,9 +76,15 @@ async fn cluster(State(state): State<ApiState>) -> Json<ClusterInfo> {
             .find_map(|k| metrics.get(*k).filter(|v| !v.is_null()).cloned())
             .unwrap_or(Value::Null)
     };
+    let leader = pick(&["leader", "current_leader"]);
+    let leader_addr = metrics["membership"]["nodes"]
+        .get(leader.to_string())
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Json(ClusterInfo {
         node_id: pick(&["node_id", "id"]),
-        leader: pick(&["leader", "current_leader"]),
+        leader,
+        leader_addr,
         is_leader: state.store.is_leader(),
         term: pick(&["term", "current_term"]),
         last_applied,

@@ -7,17 +7,21 @@
 pub mod apply;
 pub mod cluster;
 pub mod configs;
+pub mod edit;
 pub mod error;
 pub mod events;
 pub mod input;
+pub mod logs;
 pub mod networks;
 pub mod nodes;
 pub mod objects;
 pub mod secrets;
+pub mod service_spec;
 pub mod services;
 pub mod stacks;
 pub mod tasks;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -25,6 +29,7 @@ use axum::extract::DefaultBodyLimit;
 
 pub use error::{ApiError, Detail, ErrorBody};
 pub use input::ApplyBody;
+pub use logs::{LogError, LogLines, LogOptions, LogSource, LogTarget};
 
 use crate::store::Store;
 
@@ -37,6 +42,8 @@ pub struct ApiState {
     pub store: Store,
     /// When this API started (uptime in health and cluster info).
     pub started: Instant,
+    /// Where `service logs` reads container logs; `None` (503) on a manager without an agent.
+    pub logs: Option<Arc<dyn LogSource>>,
 }
 
 impl ApiState {
@@ -45,7 +52,14 @@ impl ApiState {
         ApiState {
             store,
             started: Instant::now(),
+            logs: None,
         }
+    }
+
+    /// The same state, reading service logs from `source` (the local agent).
+    pub fn with_logs(mut self, source: Arc<dyn LogSource>) -> ApiState {
+        self.logs = Some(source);
+        self
     }
 }
 

@@ -16,15 +16,30 @@ use super::{ApiError, ApiState};
 use crate::apply::{self, Owner, kind_word};
 use crate::store::{Index, Record};
 
-/// `?stack=NAME` (and for tasks `?service=NAME_OR_ID`).
+/// `?stack=NAME` (and for tasks `?service=NAME_OR_ID`, `?node=NAME_OR_ID`).
 #[derive(Debug, Default, Deserialize)]
 pub struct Filter {
     pub stack: Option<String>,
     pub service: Option<String>,
+    pub node: Option<String>,
 }
 
 /// `GET /v1/<plural>`, `GET|DELETE /v1/<plural>/{name_or_id}` for `kind`.
 pub fn routes(kind: Kind, plural: &str) -> Router<ApiState> {
+    read_routes(kind, plural).route(
+        &format!("/v1/{plural}/{{name}}"),
+        axum::routing::delete(
+            move |state: State<ApiState>,
+                  name: Path<String>,
+                  query: Result<Query<Filter>, QueryRejection>| async move {
+                delete(state, kind, name, query).await
+            },
+        ),
+    )
+}
+
+/// `GET /v1/<plural>` and `GET /v1/<plural>/{name_or_id}` only, for kinds with their own delete.
+pub fn read_routes(kind: Kind, plural: &str) -> Router<ApiState> {
     Router::new()
         .route(
             &format!("/v1/{plural}"),
@@ -41,13 +56,6 @@ pub fn routes(kind: Kind, plural: &str) -> Router<ApiState> {
                       name: Path<String>,
                       query: Result<Query<Filter>, QueryRejection>| async move {
                     one(state, kind, name, query).await
-                },
-            )
-            .delete(
-                move |state: State<ApiState>,
-                      name: Path<String>,
-                      query: Result<Query<Filter>, QueryRejection>| async move {
-                    delete(state, kind, name, query).await
                 },
             ),
         )
@@ -76,13 +84,20 @@ async fn list(
             ),
             _ => None,
         };
-        let keep = |r: &Record| match &services {
-            Some(ids) => r
-                .spec
-                .get("service_id")
-                .and_then(Value::as_str)
-                .is_some_and(|id| ids.contains(id)),
-            None => filter.stack.is_none() || r.metadata.stack == filter.stack,
+        let node = match (kind, &filter.node) {
+            (Kind::Task, Some(node)) => Some(lookup(index, Kind::Node, node, None)?.id.as_str()),
+            _ => None,
+        };
+        let keep = |r: &Record| {
+            let listed = match &services {
+                Some(ids) => r
+                    .spec
+                    .get("service_id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| ids.contains(id)),
+                None => filter.stack.is_none() || r.metadata.stack == filter.stack,
+            };
+            listed && node.is_none_or(|node| task_on(r, node))
         };
         Ok(Json(
             index
@@ -119,6 +134,14 @@ async fn delete(
         .read(|index| lookup(index, kind, &name, filter.stack.as_deref()).map(|r| r.id.clone()))?;
     let outcome = apply::delete_object(&state.store, kind, &id, &Owner::Api).await?;
     Ok(Json(outcome))
+}
+
+/// Whether task `record` is on node `node` (assigned there, or bound to it when global).
+fn task_on(record: &Record, node: &str) -> bool {
+    [&record.status, &record.spec]
+        .iter()
+        .find_map(|v| v.get("node_id").and_then(Value::as_str))
+        == Some(node)
 }
 
 /// Finds an object by id, by name (within `stack` when given), or by Docker's `<stack>_<name>`.

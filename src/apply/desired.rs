@@ -158,3 +158,30 @@ pub fn canonical(kind: Kind, spec: &Value) -> Value {
         .and_then(|typed| serde_json::to_value(&typed))
         .unwrap_or_else(|_| spec.clone())
 }
+
+/// `desired` with the stored service's restart counter kept: `service restart` bumped it through
+/// the API, and a file that never mentions it must not undo that (and roll every task again),
+/// as `docker stack deploy` keeps `ForceUpdate`.
+pub fn keep_restart_counter(
+    record: &crate::store::Record,
+    desired: &DesiredObject,
+) -> DesiredObject {
+    let mut object = desired.clone();
+    let stored = record
+        .spec
+        .get("labels")
+        .and_then(|labels| labels.get(super::LABEL_RESTART));
+    if let (Kind::Service, Some(counter)) = (desired.kind, stored)
+        && let Some(spec) = object.spec.as_object_mut()
+    {
+        let labels = spec
+            .entry("labels")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(labels) = labels.as_object_mut() {
+            labels
+                .entry(super::LABEL_RESTART)
+                .or_insert_with(|| counter.clone());
+        }
+    }
+    object
+}

@@ -35,9 +35,10 @@ mod tests;
 use model::Kind;
 use serde::{Deserialize, Serialize};
 
-pub use diff::{Action, FieldChange, PlanItem};
+pub use desired::canonical;
+pub use diff::{Action, FieldChange, PlanItem, leaf_changes};
 pub use ops::{delete_object_plan, delete_stack_plan, error_command};
-pub use plan::{Plan, plan, stored_hash};
+pub use plan::{Plan, check_owner, plan, stored_hash};
 pub use refs::{content_hash, users_of};
 pub use run::{
     ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, now, propose,
@@ -54,6 +55,9 @@ pub const LABEL_WATCHED_FILE: &str = "swarm.watched-file";
 pub const LABEL_SECRET_PREFIX: &str = "swarm.secret.";
 /// Prefix of the service label carrying the content hash of a config it uses.
 pub const LABEL_CONFIG_PREFIX: &str = "swarm.config.";
+/// Container label `service restart` / `update --force` bump so the spec (and its version)
+/// changes and the update controller replaces every task; an apply keeps the stored value.
+pub const LABEL_RESTART: &str = "swarm.restart";
 
 /// Who asks for a change: decides whether a watched stack may be touched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

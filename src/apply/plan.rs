@@ -6,7 +6,7 @@ use model::{Kind, ObjectMeta, ObjectRef, StackSpec, StackStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::desired::{DesiredObject, canonical, desired_objects};
+use super::desired::{DesiredObject, canonical, desired_objects, keep_restart_counter};
 use super::diff::{Action, FieldChange, PlanItem, leaf_changes};
 use super::refs::{content_hash, foreign_users};
 use super::{
@@ -95,6 +95,7 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
                 (Action::Create, Vec::new())
             }
             Some(record) => {
+                let object = &keep_restart_counter(record, object);
                 let changes = object_changes(record, object);
                 if changes.is_empty() {
                     (Action::Unchanged, changes)

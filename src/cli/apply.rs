@@ -26,6 +26,17 @@ pub struct Args {
     /// Also list objects that stay unchanged.
     #[arg(short, long)]
     pub verbose: bool,
+    /// After applying, follow the rollout until every service runs the new spec (exit 0), or a
+    /// task or update fails beyond recovery, or the timeout passes (exit 1).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long `--wait` waits (`90s`, `5m`).
+    #[arg(long, value_name = "DUR", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    model::Duration::parse(text).map(model::Duration::as_std)
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,7 +62,10 @@ pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> any
     };
     let mut changed = false;
     let mut outcomes = Vec::new();
+    let since = crate::apply::now();
+    let mut stacks = Vec::new();
     for group in groups {
+        stacks.push(group.stack.clone());
         let params = ApplyParams {
             stack: Some(group.stack.clone()),
             dry_run: args.dry_run || diff,
@@ -76,6 +90,9 @@ pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> any
     match outcomes.as_slice() {
         [one] => output::print(output, one, table)?,
         all => output::print(output, &all, table)?,
+    }
+    if args.wait && !diff && !args.dry_run {
+        return super::wait::run(client, &stacks, since, args.timeout, output).await;
     }
     Ok(if diff && changed { 1 } else { 0 })
 }

@@ -2,15 +2,19 @@
 //! (`validate`, `schema`, `render`) need no daemon; the others talk to a manager's API.
 
 mod apply;
+mod args;
 mod cluster;
 mod data;
 mod network;
+mod node;
 mod output;
+mod ps;
 mod render;
 pub mod schema;
 mod service;
 mod stack;
 mod validate;
+mod wait;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -88,6 +92,9 @@ pub enum Command {
     /// Inspect networks.
     #[command(subcommand)]
     Network(network::Command),
+    /// Manage nodes.
+    #[command(subcommand)]
+    Node(node::Command),
     /// The cluster as this manager sees it.
     #[command(subcommand)]
     Cluster(cluster::Command),
@@ -115,6 +122,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             data::run(&online(&cli.host)?, model::Kind::Config, command, output).await
         }
         Command::Network(command) => network::run(&online(&cli.host)?, command, output).await,
+        Command::Node(command) => node::run(&online(&cli.host)?, command, output).await,
         Command::Cluster(command) => cluster::run(&online(&cli.host)?, command, output).await,
         Command::Events => cluster::events(&online(&cli.host)?, output).await,
     }

@@ -65,3 +65,69 @@ pub fn inspect<T: Serialize>(output: Output, value: &T) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `2 minutes ago`, as Docker's CURRENT STATE column says it; `-` when unknown.
+pub fn since(at: model::Timestamp) -> String {
+    if at.0 <= 0 {
+        return "-".into();
+    }
+    let seconds = ((crate::apply::now().0 - at.0) / 1000).max(0);
+    format!("{} ago", human_duration(seconds))
+}
+
+/// Docker's (go-units) `HumanDuration`: `Less than a second`, `About a minute`, `3 hours`.
+pub fn human_duration(seconds: i64) -> String {
+    let minutes = seconds / 60;
+    let hours = minutes / 60;
+    match seconds {
+        s if s < 1 => "Less than a second".into(),
+        1 => "1 second".into(),
+        s if s < 60 => format!("{s} seconds"),
+        _ if minutes == 1 => "About a minute".into(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if minutes < 90 => "About an hour".into(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 14 => format!("{} days", hours / 24),
+        _ if hours < 24 * 60 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 730 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", hours / 24 / 365),
+    }
+}
+
+/// `running` -> `Running`, as Docker's tables write states.
+pub fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `text` cut to `max` characters with `…`, unless `full`.
+pub fn truncated(text: &str, max: usize, full: bool) -> String {
+    if full || text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_docker() {
+        assert_eq!(human_duration(0), "Less than a second");
+        assert_eq!(human_duration(42), "42 seconds");
+        assert_eq!(human_duration(61), "About a minute");
+        assert_eq!(human_duration(150), "2 minutes");
+        assert_eq!(human_duration(3700), "About an hour");
+        assert_eq!(human_duration(3 * 3600), "3 hours");
+        assert_eq!(human_duration(3 * 86_400), "3 days");
+        assert_eq!(capitalized("running"), "Running");
+        assert_eq!(truncated("abcdef", 4, false), "abc…");
+        assert_eq!(truncated("abcdef", 4, true), "abcdef");
+    }
+}

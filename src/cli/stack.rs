@@ -1,11 +1,12 @@
-//! `swarmctl stack ls | services NAME | rm NAME`
+//! `swarmctl stack ls | services NAME | ps NAME | rm NAME`
 
 use model::Kind;
 
-use crate::client::Client;
+use crate::client::ps::task_rows;
 use crate::client::views::{service_rows, stack_rows};
+use crate::client::{Client, TaskFilter};
 
-use super::{Output, output, service};
+use super::{Output, output, ps, service};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -13,6 +14,13 @@ pub enum Command {
     Ls,
     /// List the services of a stack.
     Services { name: String },
+    /// List the tasks of a stack, each slot's history under its current task.
+    Ps {
+        name: String,
+        /// Do not shorten errors and image digests.
+        #[arg(long)]
+        no_trunc: bool,
+    },
     /// Remove a stack: every service, network, secret and config it created, at once.
     Rm { name: String },
 }
@@ -49,6 +57,17 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
             let tasks = client.list(Kind::Task, Some(&name)).await?;
             let rows = service_rows(&services, &tasks);
             output::print(output, &rows, || service::print_rows(&rows))?;
+        }
+        Command::Ps { name, no_trunc } => {
+            client.get(Kind::Stack, &name, None).await?;
+            let services = client.list(Kind::Service, Some(&name)).await?;
+            let filter = TaskFilter {
+                stack: Some(&name),
+                ..TaskFilter::default()
+            };
+            let tasks = client.tasks(filter).await?;
+            let nodes = client.list(Kind::Node, None).await?;
+            ps::print(output, &task_rows(&services, &tasks, &nodes), no_trunc)?;
         }
         Command::Rm { name } => {
             let outcome = client.delete(Kind::Stack, &name, None).await?;

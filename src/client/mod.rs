@@ -1,6 +1,9 @@
 //! Typed HTTP client for the manager API, used by swarmctl and by tests.
 
+pub mod converge;
 mod error;
+mod ops;
+pub mod ps;
 pub mod views;
 
 use model::Kind;
@@ -9,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use error::ClientError;
+pub use ops::{LogStream, TaskFilter};
 
 use crate::api::cluster::ClusterInfo;
 use crate::api::secrets::DataBody;

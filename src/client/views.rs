@@ -1,8 +1,13 @@
 //! Rows of `service ls` and `stack ls` (DESIGN §6: these JSON shapes are the contract), made
 //! from API records. Pure, so the web UI and tests get the same rows.
 
-use model::service::ServiceSpec;
-use model::{Kind, StackSpec, StackStatus, TaskSpec, TaskState, TaskStatus, Timestamp};
+use std::collections::BTreeMap;
+
+use model::service::{ServiceSpec, ServiceStatus};
+use model::{
+    Kind, NodeRole, NodeSpec, NodeState, NodeStatus, StackSpec, StackStatus, TaskSpec, TaskState,
+    TaskStatus, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -57,7 +62,10 @@ pub fn service_rows(services: &[Record], tasks: &[Record]) -> Vec<ServiceRow> {
                 .collect();
             let running = own
                 .iter()
-                .filter(|(_, status)| status.state == TaskState::Running)
+                .filter(|(spec, status)| {
+                    // A task being shut down no longer counts, as in `docker service ls`.
+                    status.state == TaskState::Running && !spec.desired_state.is_terminal()
+                })
                 .count() as u64;
             let desired = spec.replicas().unwrap_or_else(|| {
                 own.iter()
@@ -116,11 +124,81 @@ pub fn stack_rows(stacks: &[Record], services: &[Record]) -> Vec<StackRow> {
         .collect()
 }
 
-/// `status.update_state` as a word, whether written as a string or as `{state: ...}`.
+/// The rolling update's state (`status.update.state` of [`ServiceStatus`]) as a word.
 fn update_state(status: &Value) -> Option<String> {
-    match status.get("update_state")? {
-        Value::String(state) => Some(state.clone()),
-        Value::Object(map) => map.get("state").and_then(Value::as_str).map(str::to_owned),
-        _ => None,
-    }
+    let status: ServiceStatus = serde_json::from_value(status.clone()).ok()?;
+    status.update.map(|u| u.state.as_str().to_owned())
+}
+
+/// One row of `node ls`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeRow {
+    pub id: String,
+    pub hostname: String,
+    /// `manager` or `worker`.
+    pub role: String,
+    /// `ready`, `down`, `disconnected` or `unknown` (the dispatcher's view).
+    pub status: String,
+    /// `active`, `pause` or `drain`.
+    pub availability: String,
+    /// Managers only: `leader`, `reachable` or `unreachable`.
+    pub manager_status: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `node ls` rows. The leader is the manager at `leader_addr`, or the only manager when the
+/// cluster has a leader at all (Node objects do not record Raft ids yet).
+pub fn node_rows(
+    nodes: &[Record],
+    leader: Option<&str>,
+    leader_addr: Option<&str>,
+) -> Vec<NodeRow> {
+    let typed: Vec<(&Record, NodeSpec, NodeStatus)> = nodes
+        .iter()
+        .filter(|r| r.kind == Kind::Node)
+        .map(|r| {
+            (
+                r,
+                r.spec_as().unwrap_or_default(),
+                r.status_as().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let managers = typed
+        .iter()
+        .filter(|(_, spec, _)| spec.role == NodeRole::Manager)
+        .count();
+    typed
+        .into_iter()
+        .map(|(record, spec, status)| {
+            let manager_status = (spec.role == NodeRole::Manager).then(|| {
+                let at_leader = leader_addr.is_some() && status.addr.as_deref() == leader_addr;
+                if at_leader || (managers == 1 && leader.is_some()) {
+                    "leader"
+                } else if status.state == NodeState::Ready {
+                    "reachable"
+                } else {
+                    "unreachable"
+                }
+                .to_owned()
+            });
+            NodeRow {
+                id: record.id.clone(),
+                hostname: crate::api::tasks::hostname(record),
+                role: word(&spec.role),
+                status: word(&status.state),
+                availability: word(&spec.availability),
+                manager_status,
+                labels: spec.labels,
+            }
+        })
+        .collect()
+}
+
+/// A unit enum as its serialized word (`manager`, `drain`).
+fn word<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

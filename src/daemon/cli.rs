@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use super::{DaemonConfig, init, run, signals};
+use super::{DaemonConfig, RuntimeKind, init, run, signals};
 
 /// swarmd — the swarm node daemon (manager and worker).
 #[derive(Debug, Parser)]
@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// API and Raft RPC listen address (port 0: pick a free port; see DATA_DIR/api.addr).
     #[arg(long, default_value = "127.0.0.1:4242")]
     pub api_addr: SocketAddr,
+    /// Container runtime of this node's agent: `docker`, `sim` (in-process stand-in, no
+    /// containers) or `none` (control plane only: the node takes no tasks).
+    #[arg(long, value_enum, default_value_t = RuntimeKind::Docker)]
+    pub runtime: RuntimeKind,
 }
 
 /// `swarmd up` arguments.
@@ -104,5 +108,6 @@ fn config(args: RunArgs, watch: Option<PathBuf>) -> DaemonConfig {
         data_dir: args.data.data_dir,
         api_addr: args.api_addr,
         watch,
+        runtime: args.runtime,
     }
 }

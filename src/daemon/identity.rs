@@ -14,6 +14,19 @@ use crate::store::{Command, Op, Store, StoreError};
 pub struct Identity {
     pub node_id: u64,
     pub hostname: String,
+    /// Random, made once per data directory. Store ids are derived from Raft indices, so two
+    /// clusters on one Docker engine (tests, or a re-initialised node) would otherwise label
+    /// their containers alike and each agent would adopt or remove the other's.
+    #[serde(default)]
+    pub uid: String,
+}
+
+impl Identity {
+    /// The value the agent labels its containers with (`swarm.node.id`): unique per data dir.
+    pub fn agent_id(&self) -> String {
+        let short: String = self.uid.chars().filter(|c| *c != '-').take(12).collect();
+        format!("{}-{short}", self.hostname)
+    }
 }
 
 /// Why the identity could not be read or written.
@@ -53,25 +66,46 @@ pub fn load_or_create(data_dir: &Path) -> Result<Identity, IdentityError> {
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     let path = identity_path(data_dir);
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| IdentityError::Corrupt {
-            path: path.display().to_string(),
-            source,
-        }),
+        Ok(bytes) => {
+            let mut identity: Identity =
+                serde_json::from_slice(&bytes).map_err(|source| IdentityError::Corrupt {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            if identity.uid.is_empty() {
+                identity.uid = new_uid();
+                save(&path, &identity)?;
+            }
+            Ok(identity)
+        }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let identity = Identity {
                 node_id: 1,
                 hostname: hostname(),
+                uid: new_uid(),
             };
-            let text =
-                serde_json::to_vec_pretty(&identity).map_err(|source| IdentityError::Corrupt {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-            write_atomically(&path, &text)?;
+            save(&path, &identity)?;
             Ok(identity)
         }
         Err(err) => Err(io(&path)(err)),
     }
+}
+
+fn save(path: &Path, identity: &Identity) -> Result<(), IdentityError> {
+    let text = serde_json::to_vec_pretty(&identity).map_err(|source| IdentityError::Corrupt {
+        path: path.display().to_string(),
+        source,
+    })?;
+    write_atomically(path, &text)
+}
+
+/// A random id from the kernel; time and pid if that is unavailable.
+fn new_uid() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/uuid")
+        .map(|u| u.trim().to_owned())
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("{:x}-{:x}", now_millis(), std::process::id()))
 }
 
 fn hostname() -> String {

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod identity;
+pub mod workers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::store::{Store, StoreConfig, StoreError};
+pub use workers::RuntimeKind;
 
 /// How to run a node.
 #[derive(Clone, Debug)]
@@ -20,6 +22,8 @@ pub struct DaemonConfig {
     pub api_addr: SocketAddr,
     /// A directory of stack files to apply and follow (GitOps).
     pub watch: Option<PathBuf>,
+    /// The container runtime the local agent drives (`none`: control plane only).
+    pub runtime: RuntimeKind,
 }
 
 /// Why the daemon stopped with an error.
@@ -41,6 +45,12 @@ pub enum DaemonError {
     Watch(#[from] crate::watch::WatchError),
     #[error("HTTP server: {0}")]
     Serve(std::io::Error),
+    #[error(
+        "container runtime: {0}; start Docker, or run with `--runtime none` (control plane only)"
+    )]
+    Runtime(crate::agent::RuntimeError),
+    #[error("this node's Node object `{0}` is missing from the store after registering it")]
+    NodeMissing(String),
 }
 
 /// Creates the node's identity and a one-manager cluster in `data_dir` if there is none yet.
@@ -86,6 +96,14 @@ pub async fn run(
     store.initialize_single().await?;
     store.wait_leader(Duration::from_secs(30)).await?;
     identity::register_self(&store, &identity, bound).await?;
+    let node_id = store
+        .read(|index| {
+            index
+                .find(model::Kind::Node, None, &identity.hostname)
+                .map(|node| node.id.clone())
+        })
+        .ok_or_else(|| DaemonError::NodeMissing(identity.hostname.clone()))?;
+    let workers = workers::start(&store, &identity, node_id, bound, config.runtime).await?;
     identity::write_api_addr(&config.data_dir, bound)?;
     eprintln!(
         "swarmd: node {} ready; API on http://{bound}",
@@ -105,6 +123,7 @@ pub async fn run(
 
     shutdown.await;
     eprintln!("swarmd: shutting down");
+    workers.stop().await;
     let _ = stop_tx.send(true);
     if let Some(watcher) = watcher
         && let Ok(Err(err)) = watcher.await
@@ -139,3 +158,6 @@ pub async fn signals() {
         _ = tokio::signal::ctrl_c() => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,11 +2,16 @@
 
 #![allow(dead_code)]
 
+pub mod seed;
+
+use std::path::Path;
 use std::time::Duration;
 
+use model::{Kind, ObjectMeta, Timestamp};
+use serde_json::Value;
 use swarm::api::{ApiState, router};
 use swarm::client::Client;
-use swarm::store::{Store, StoreConfig};
+use swarm::store::{Applied, Command, Op, Store, StoreConfig};
 use tokio::net::TcpListener;
 
 /// Generous: CI machines are slow, and a passing test never waits this long.
@@ -23,6 +28,11 @@ pub struct Server {
 impl Server {
     /// Opens a store, makes it a one-manager cluster and serves the API (and Raft RPC).
     pub async fn start() -> Server {
+        Server::start_with(ApiState::new).await
+    }
+
+    /// [`Server::start`] with the API state made by `state` (e.g. with a log source).
+    pub async fn start_with(state: impl FnOnce(Store) -> ApiState) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -33,7 +43,7 @@ impl Server {
         })
         .await
         .expect("open store");
-        let app = router(ApiState::new(store.clone())).merge(store.raft_routes());
+        let app = router(state(store.clone())).merge(store.raft_routes());
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("serve");
         });
@@ -53,6 +63,61 @@ impl Server {
     pub fn records(&self) -> String {
         self.store
             .read(|index| serde_json::to_string(&index.records()).expect("records json"))
+    }
+
+    /// Creates a record directly, as controllers and the dispatcher do (tasks and nodes have no
+    /// create endpoint); returns its id.
+    pub async fn create(
+        &self,
+        kind: Kind,
+        name: &str,
+        stack: Option<&str>,
+        spec: Value,
+        status: Value,
+    ) -> String {
+        let metadata = ObjectMeta {
+            name: name.into(),
+            labels: Default::default(),
+            stack: stack.map(str::to_owned),
+        };
+        let op = Op::Create {
+            kind,
+            metadata,
+            spec,
+            status,
+        };
+        match self.propose(op).await {
+            Applied::Ok { ids, .. } => ids[0].clone(),
+            Applied::Rejected(r) => panic!("create {kind} {name}: {r}"),
+        }
+    }
+
+    /// Replaces the status of a record, as a controller would.
+    pub async fn set_status(&self, kind: Kind, id: &str, status: Value) {
+        let op = Op::SetStatus {
+            kind,
+            id: id.into(),
+            expected_version: None,
+            status,
+        };
+        if let Applied::Rejected(r) = self.propose(op).await {
+            panic!("set status of {kind} {id}: {r}");
+        }
+    }
+
+    /// One record by kind and id.
+    pub fn get(&self, kind: Kind, id: &str) -> swarm::store::Record {
+        self.store
+            .read(|index| index.get(kind, id).cloned())
+            .unwrap_or_else(|| panic!("{kind} {id} not found"))
+    }
+
+    async fn propose(&self, op: Op) -> Applied {
+        let command = Command {
+            at: Timestamp(swarm::apply::now().0),
+            ops: vec![op],
+        };
+        self.store.propose(command).await.expect("propose")
     }
 
     pub async fn stop(self) {
@@ -79,3 +144,41 @@ configs:
   site:
     content: "server {}"
 "#;
+
+/// What a swarmctl run printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the real swarmctl binary against `host` in `dir`, feeding `stdin`.
+pub async fn swarmctl(host: &str, dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_swarmctl"))
+        .args(["--host", host])
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn swarmctl");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.unwrap_or_default().as_bytes())
+        .await
+        .expect("write stdin");
+    drop(input);
+    let out = child.wait_with_output().await.expect("swarmctl output");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// stdout of `run` as JSON.
+pub fn json(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}

@@ -58,4 +58,11 @@ pub struct ServiceStatus {
     /// `spec_version`).
     #[serde(default)]
     pub spec_version: u64,
+    /// Fingerprint of the spec `spec_version` refers to: a status write bumps the store version
+    /// too, so controllers tell "the spec changed" from "we wrote status" by this, not by version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_digest: Option<String>,
+    /// Why the service runs fewer tasks than asked (e.g. restart attempts exhausted).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
 }

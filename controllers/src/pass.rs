@@ -1,0 +1,157 @@
+//! One reconcile pass over the whole cluster: every controller in order, each seeing what the
+//! previous ones decided, merged so that no object gets conflicting writes.
+
+use std::collections::HashMap;
+
+use model::Timestamp;
+
+use crate::{Action, ClusterView, node_drain, reaper, restart, scheduler, service, update};
+
+/// Cluster-wide knobs of the controllers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Finished tasks kept per slot.
+    pub task_history_limit: usize,
+    /// How long a node may be down before its tasks are orphaned (ms).
+    pub node_down_grace_ms: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            task_history_limit: reaper::DEFAULT_TASK_HISTORY_LIMIT,
+            node_down_grace_ms: node_drain::NODE_DOWN_GRACE_MS,
+        }
+    }
+}
+
+/// [`reconcile_all_with`] the default settings.
+pub fn reconcile_all(view: &ClusterView, now: Timestamp) -> Vec<Action> {
+    reconcile_all_with(view, now, &Settings::default())
+}
+
+/// Runs every controller: node drain/orphaning first (it frees slots), then restarts (slots
+/// whose task ended), the orchestrator (empty and surplus slots), rolling updates, the
+/// scheduler (so tasks created this pass are placed this pass) and the reaper last.
+///
+/// The result has, per existing object, at most one spec write followed by at most one status
+/// write (which then carries no version: the spec write's compare-and-set covers the atomic
+/// command), or a lone delete; later decisions about a task created in the same pass are folded
+/// into its `CreateTask` (so a new task may be created already ASSIGNED).
+pub fn reconcile_all_with(view: &ClusterView, now: Timestamp, settings: &Settings) -> Vec<Action> {
+    let mut plan = Plan::new(view);
+    plan.run(|v| node_drain::reconcile_with(v, now, settings.node_down_grace_ms));
+    plan.run(|v| restart::reconcile(v, now));
+    plan.run(|v| service::reconcile(v, now));
+    plan.run(|v| update::reconcile(v, now));
+    plan.run(|v| scheduler::reconcile(v, now));
+    plan.run(|v| reaper::reconcile_with(v, now, settings.task_history_limit));
+    plan.finish()
+}
+
+/// Ids of tasks created in this pass, as the working view knows them.
+const NEW_TASK: &str = "new:";
+
+#[derive(Default)]
+struct Entry {
+    create: Option<Action>,
+    spec: Option<Action>,
+    status: Option<Action>,
+    delete: Option<Action>,
+}
+
+struct Plan {
+    work: ClusterView,
+    entries: Vec<Entry>,
+    by_object: HashMap<(&'static str, String), usize>,
+}
+
+impl Plan {
+    fn new(view: &ClusterView) -> Plan {
+        Plan {
+            work: view.clone(),
+            entries: Vec::new(),
+            by_object: HashMap::new(),
+        }
+    }
+
+    fn run(&mut self, controller: impl FnOnce(&ClusterView) -> Vec<Action>) {
+        for action in controller(&self.work) {
+            self.push(action);
+        }
+    }
+
+    fn push(&mut self, action: Action) {
+        let Some((kind, id)) = action.target().map(|(k, id)| (k, id.to_owned())) else {
+            let Action::CreateTask { metadata, .. } = &action else {
+                return;
+            };
+            let id = format!("{NEW_TASK}{}", metadata.name);
+            self.work.apply(&action, &id, None);
+            self.by_object.insert(("task", id), self.entries.len());
+            self.entries.push(Entry {
+                create: Some(action),
+                ..Entry::default()
+            });
+            return;
+        };
+        self.work.apply(&action, &id, None);
+        let next = self.entries.len();
+        let index = *self.by_object.entry((kind, id)).or_insert(next);
+        if index == next {
+            self.entries.push(Entry::default());
+        }
+        let entry = &mut self.entries[index];
+        if let Some(Action::CreateTask { spec, status, .. }) = entry.create.as_mut() {
+            match action {
+                Action::SetDesiredState { desired, .. } => spec.desired_state = desired,
+                Action::SetTaskStatus { status: s, .. } => *status = s,
+                Action::DeleteTask { .. } => entry.create = None,
+                _ => {}
+            }
+            return;
+        }
+        match action {
+            Action::SetDesiredState { .. } | Action::SetServiceSpec { .. } => {
+                entry.spec = Some(action)
+            }
+            Action::SetTaskStatus { .. } | Action::SetServiceStatus { .. } => {
+                entry.status = Some(action)
+            }
+            Action::DeleteTask { .. } => entry.delete = Some(action),
+            Action::CreateTask { .. } => {}
+        }
+    }
+
+    fn finish(self) -> Vec<Action> {
+        let mut out = Vec::new();
+        for entry in self.entries {
+            if let Some(create) = entry.create {
+                out.push(create);
+                continue;
+            }
+            if let Some(delete) = entry.delete {
+                out.push(delete);
+                continue;
+            }
+            let spec_written = entry.spec.is_some();
+            out.extend(entry.spec);
+            out.extend(entry.status.map(|mut status| {
+                if spec_written {
+                    unversioned(&mut status);
+                }
+                status
+            }));
+        }
+        out
+    }
+}
+
+fn unversioned(action: &mut Action) {
+    match action {
+        Action::SetTaskStatus { version, .. } | Action::SetServiceStatus { version, .. } => {
+            *version = None;
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,217 @@
+use model::service::{RestartCondition, RestartPolicy};
+use model::{Duration, TaskState, Timestamp};
+
+use super::{NOW, created, shut};
+use crate::testing::Sim;
+use crate::{Action, NodeObj, ServiceObj, TaskObj, reconcile_all, restart, service, view};
+
+fn policy(condition: RestartCondition) -> RestartPolicy {
+    RestartPolicy {
+        condition: Some(condition),
+        delay: Some(Duration(0)),
+        ..RestartPolicy::default()
+    }
+}
+
+#[test]
+fn a_failed_task_is_replaced_by_a_new_task_in_its_slot_never_in_place() {
+    let svc = ServiceObj::test("web")
+        .replicas(2)
+        .restart(policy(RestartCondition::Any));
+    let failed = TaskObj::test(&svc, 2)
+        .on("n1")
+        .state(TaskState::Failed)
+        .at(999_000);
+    let view = view![svc.clone(), TaskObj::test(&svc, 1), failed];
+    let actions = restart::reconcile(&view, NOW);
+    assert_eq!(shut(&actions), ["web.2"], "the failed task is acknowledged");
+    let made = created(&actions);
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].1, Some(2));
+    assert_eq!(made[0].3.state, TaskState::New);
+    assert_eq!(made[0].3.message, "restart 1 after task web.2.1 failed");
+    // The orchestrator leaves slots with an ended task to the restart policy.
+    assert!(created(&service::reconcile(&view, NOW)).is_empty());
+}
+
+#[test]
+fn condition_none_leaves_the_slot_empty_and_on_failure_ignores_success() {
+    let none = ServiceObj::test("a").restart(policy(RestartCondition::None));
+    let on_failure = ServiceObj::test("b").restart(policy(RestartCondition::OnFailure));
+    let view = view![
+        none.clone(),
+        on_failure.clone(),
+        TaskObj::test(&none, 1).state(TaskState::Failed),
+        TaskObj::test(&on_failure, 1).state(TaskState::Complete),
+    ];
+    assert!(
+        reconcile_all(&view, NOW)
+            .iter()
+            .all(|a| !matches!(a, Action::CreateTask { .. }))
+    );
+
+    let view = view![
+        on_failure.clone(),
+        TaskObj::test(&on_failure, 1).state(TaskState::Failed)
+    ];
+    assert_eq!(created(&restart::reconcile(&view, NOW)).len(), 1);
+    let view = view![
+        on_failure.clone(),
+        TaskObj::test(&on_failure, 1).state(TaskState::Rejected)
+    ];
+    assert_eq!(
+        created(&restart::reconcile(&view, NOW)).len(),
+        1,
+        "rejected is a failure"
+    );
+}
+
+#[test]
+fn condition_any_restarts_a_task_that_exited_cleanly() {
+    let svc = ServiceObj::test("web").restart(policy(RestartCondition::Any));
+    let view = view![
+        svc.clone(),
+        TaskObj::test(&svc, 1).state(TaskState::Complete)
+    ];
+    assert_eq!(created(&restart::reconcile(&view, NOW)).len(), 1);
+}
+
+#[test]
+fn a_delayed_restart_is_held_pending_until_its_timestamp() {
+    let svc = ServiceObj::test("web").restart(RestartPolicy {
+        delay: Some(Duration::from_secs(10)),
+        ..RestartPolicy::default()
+    });
+    let mut sim = Sim::new(view![svc, NodeObj::test("n1")]);
+    sim.converge();
+    let first = sim.live("web")[0].id.clone();
+    sim.report(&first, TaskState::Failed);
+    sim.converge();
+    let held = sim.live("web")[0].clone();
+    assert_eq!(held.status.state, TaskState::Pending);
+    assert_eq!(held.status.node_id, None, "not scheduled while held");
+    assert_eq!(held.status.timestamp, Timestamp(sim.now.0 + 10_000));
+    assert_eq!(
+        held.status.message,
+        format!(
+            "restart 1 after task {} failed: delayed 10s by the restart policy",
+            sim.view.tasks[&first].name
+        )
+    );
+    sim.advance(9_000);
+    sim.converge();
+    assert_eq!(sim.live("web")[0].status.state, TaskState::Pending);
+    sim.advance(1_000);
+    sim.converge();
+    assert_eq!(sim.live("web")[0].status.state, TaskState::Running);
+    assert_eq!(
+        sim.live("web")[0].id,
+        held.id,
+        "the held task itself is released"
+    );
+}
+
+#[test]
+fn the_default_restart_delay_is_five_seconds() {
+    let svc = ServiceObj::test("web");
+    let view = view![svc.clone(), TaskObj::test(&svc, 1).state(TaskState::Failed)];
+    let made = created(&restart::reconcile(&view, NOW));
+    assert_eq!(made[0].3.timestamp, Timestamp(NOW.0 + 5_000));
+}
+
+#[test]
+fn max_attempts_exhausted_leaves_the_slot_empty_and_says_why() {
+    let svc = ServiceObj::test("web").replicas(2).restart(RestartPolicy {
+        max_attempts: Some(2),
+        delay: Some(Duration(0)),
+        ..RestartPolicy::default()
+    });
+    let mut sim = Sim::new(view![svc, NodeObj::test("n1")]);
+    sim.converge();
+    for attempt in 0..3 {
+        let slot1 = sim
+            .live("web")
+            .into_iter()
+            .find(|t| t.spec.slot == Some(1))
+            .map(|t| t.id.clone());
+        let Some(id) = slot1 else {
+            panic!("slot 1 empty after {attempt} failures")
+        };
+        sim.report(&id, TaskState::Failed);
+        sim.converge();
+    }
+    let slots: Vec<_> = sim.live("web").iter().map(|t| t.spec.slot).collect();
+    assert_eq!(slots, [Some(2)], "slot 1 is given up after 1 + 2 attempts");
+    assert_eq!(
+        sim.tasks("web")
+            .iter()
+            .filter(|t| t.spec.slot == Some(1))
+            .count(),
+        3
+    );
+    assert_eq!(
+        sim.view.services["web"].status.message,
+        "restart attempts exhausted for slot 1 (max_attempts 2)"
+    );
+    assert!(sim.pass().is_empty(), "fixed point");
+}
+
+#[test]
+fn attempts_are_counted_within_the_window_only() {
+    let svc = ServiceObj::test("web").restart(RestartPolicy {
+        max_attempts: Some(1),
+        window: Some(Duration::from_secs(60)),
+        delay: Some(Duration(0)),
+        ..RestartPolicy::default()
+    });
+    let old = TaskObj::test(&svc, 1)
+        .seq(1)
+        .state(TaskState::Failed)
+        .desired(TaskState::Shutdown);
+    let inside = old
+        .clone()
+        .seq(2)
+        .state(TaskState::Failed)
+        .desired(TaskState::Running);
+    let recent = view![
+        svc.clone(),
+        old.clone().at(NOW.0 - 10_000),
+        inside.clone().at(NOW.0 - 1_000)
+    ];
+    let actions = restart::reconcile(&recent, NOW);
+    assert!(created(&actions).is_empty());
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::SetServiceStatus { status, .. }
+        if status.message == "restart attempts exhausted for slot 1 (max_attempts 1 within 1m)"))
+    );
+    let aged = view![svc, old.at(NOW.0 - 120_000), inside.at(NOW.0 - 1_000)];
+    assert_eq!(
+        created(&restart::reconcile(&aged, NOW)).len(),
+        1,
+        "the older failure left the window"
+    );
+}
+
+#[test]
+fn scaled_away_slots_and_paused_global_nodes_are_not_restarted() {
+    let svc = ServiceObj::test("web")
+        .replicas(1)
+        .restart(policy(RestartCondition::Any));
+    let view = view![
+        svc.clone(),
+        TaskObj::test(&svc, 1),
+        TaskObj::test(&svc, 2).state(TaskState::Failed)
+    ];
+    assert!(restart::reconcile(&view, NOW).is_empty());
+    let global = ServiceObj::test("agent")
+        .global()
+        .restart(policy(RestartCondition::Any));
+    let view = view![
+        global.clone(),
+        NodeObj::test("n1").pause(),
+        TaskObj::global(&global, "n1").state(TaskState::Failed),
+    ];
+    assert!(restart::reconcile(&view, NOW).is_empty());
+}

@@ -1,0 +1,282 @@
+//! What a Docker task needs besides its container: networks (created on demand, removed when
+//! unused) and named volumes (created on demand). Only objects labelled `swarm.owned` are ever
+//! removed, so external networks and the operator's own are safe.
+
+use std::collections::HashMap;
+
+use bollard::models::{
+    Ipam, IpamConfig, NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest,
+};
+use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder};
+use model::service::MountType;
+
+use super::assignment::{NetworkAttachment, TaskAssignment};
+use super::docker::{DockerRuntime, engine, status};
+use super::docker_spec::{endpoint, owned_labels};
+use super::error::RuntimeError;
+use super::names::LABEL_OWNED;
+
+impl DockerRuntime {
+    /// Fails early, with what to do, when an `external: true` network is missing.
+    pub(super) async fn check_external_networks(
+        &self,
+        task: &TaskAssignment,
+    ) -> Result<(), RuntimeError> {
+        for net in task.networks.iter().filter(|n| n.spec.external) {
+            if !self.network_exists(&net.docker_name).await? {
+                return Err(RuntimeError::ExternalNetworkMissing(
+                    net.docker_name.clone(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the task's networks that do not exist yet (caller holds `network_gc` shared).
+    pub(super) async fn ensure_networks(&self, task: &TaskAssignment) -> Result<(), RuntimeError> {
+        // Docker before API 1.44 happily creates two networks of one name; tasks starting
+        // together must not each make their own.
+        let _one_at_a_time = self.network_create.lock().await;
+        self.note_networks(task.networks.iter().map(|n| n.docker_name.clone()));
+        for net in &task.networks {
+            let existing = self.networks_named(&net.docker_name).await?;
+            if existing.len() > 1 {
+                self.remove_duplicates(&net.docker_name, existing).await;
+                continue;
+            }
+            if !existing.is_empty() {
+                continue;
+            }
+            if net.spec.external {
+                return Err(RuntimeError::ExternalNetworkMissing(
+                    net.docker_name.clone(),
+                ));
+            }
+            self.docker
+                .create_network(network_request(task, net))
+                .await
+                .map_err(engine("create network"))?;
+            tracing::info!(network = %net.docker_name, "created network");
+            // Another agent on this engine may have raced us: settle on one network.
+            let existing = self.networks_named(&net.docker_name).await?;
+            if existing.len() > 1 {
+                self.remove_duplicates(&net.docker_name, existing).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ids of the networks named exactly `name` (the engine's filter matches substrings), each
+    /// with whether swarm owns it, sorted by id.
+    async fn networks_named(&self, name: &str) -> Result<Vec<(String, bool)>, RuntimeError> {
+        let filters = HashMap::from([("name", vec![name.to_string()])]);
+        let options = ListNetworksOptionsBuilder::new().filters(&filters).build();
+        let networks = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(engine("list networks"))?;
+        let mut found: Vec<(String, bool)> = networks
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .filter_map(|n| {
+                let owned = n
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(LABEL_OWNED));
+                Some((n.id?, owned))
+            })
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    /// Keeps the network with the lowest id (every agent picks the same one) and removes the
+    /// other swarm-made ones of that name.
+    async fn remove_duplicates(&self, name: &str, networks: Vec<(String, bool)>) {
+        for (id, _) in networks.into_iter().skip(1).filter(|(_, owned)| *owned) {
+            match self.docker.remove_network(&id).await {
+                Ok(()) => tracing::info!(network = name, id, "removed a duplicate network"),
+                Err(e) => {
+                    tracing::debug!(network = name, id, error = %e, "duplicate network stays")
+                }
+            }
+        }
+    }
+
+    /// Joins the container to the task's networks beyond the first (API < 1.44 creates a
+    /// container on one network only); already joined ones are skipped.
+    pub(super) async fn connect_networks(
+        &self,
+        task: &TaskAssignment,
+        id: &str,
+    ) -> Result<(), RuntimeError> {
+        if task.networks.len() < 2 {
+            return Ok(());
+        }
+        let joined: Vec<String> = self
+            .docker
+            .inspect_container(id, None)
+            .await
+            .map_err(engine("inspect container"))?
+            .network_settings
+            .and_then(|n| n.networks)
+            .map(|n| n.into_keys().collect())
+            .unwrap_or_default();
+        for net in task.networks.iter().skip(1) {
+            if joined.contains(&net.docker_name) {
+                continue;
+            }
+            let request = NetworkConnectRequest {
+                container: id.to_string(),
+                endpoint_config: Some(endpoint(net)),
+            };
+            self.docker
+                .connect_network(&net.docker_name, request)
+                .await
+                .map_err(engine("connect network"))?;
+        }
+        Ok(())
+    }
+
+    /// Creates the named volumes the task mounts, labelled as swarm's.
+    pub(super) async fn ensure_volumes(&self, task: &TaskAssignment) -> Result<(), RuntimeError> {
+        let named = task
+            .spec
+            .volumes
+            .iter()
+            .filter(|m| m.kind == MountType::Volume)
+            .filter_map(|m| Some((m.source.as_deref()?, m)));
+        for (name, m) in named {
+            match self.docker.inspect_volume(name).await {
+                Ok(_) => continue,
+                Err(e) if status(&e) != Some(404) => return Err(engine("inspect volume")(e)),
+                Err(_) => {}
+            }
+            let extra = m
+                .volume
+                .as_ref()
+                .map(|v| v.labels.clone())
+                .unwrap_or_default();
+            let request = VolumeCreateRequest {
+                name: Some(name.to_string()),
+                labels: Some(owned_labels(task.stack.as_deref(), &extra)),
+                ..VolumeCreateRequest::default()
+            };
+            self.docker
+                .create_volume(request)
+                .await
+                .map_err(engine("create volume"))?;
+            tracing::info!(volume = name, "created volume");
+        }
+        Ok(())
+    }
+
+    /// Removes swarm's networks this agent used that no container (in any state) is attached to.
+    pub(super) async fn remove_unused_networks(&self) -> Result<(), RuntimeError> {
+        let _exclusive = self.network_gc.write().await;
+        let filters = HashMap::from([("label", vec![format!("{LABEL_OWNED}=true")])]);
+        let options = ListNetworksOptionsBuilder::new().filters(&filters).build();
+        let networks = self
+            .docker
+            .list_networks(Some(options))
+            .await
+            .map_err(engine("list networks"))?;
+        let candidates = self
+            .network_candidates
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        let ours = networks
+            .into_iter()
+            .filter_map(|n| Some((n.id?, n.name?)))
+            .filter(|(_, name)| candidates.contains(name));
+        for (id, name) in ours {
+            // Stopped containers count too: they would not start again without the network.
+            let filters = HashMap::from([("network", vec![name.clone()])]);
+            let options = ListContainersOptionsBuilder::new()
+                .all(true)
+                .filters(&filters)
+                .build();
+            let users = self
+                .docker
+                .list_containers(Some(options))
+                .await
+                .map_err(engine("list containers"))?;
+            if !users.is_empty() {
+                continue;
+            }
+            // By id: a name may (briefly) be ambiguous, see `ensure_networks`.
+            match self.docker.remove_network(&id).await {
+                Ok(()) => {
+                    tracing::info!(network = %name, "removed unused network");
+                    if let Ok(mut c) = self.network_candidates.lock() {
+                        c.remove(&name);
+                    }
+                }
+                // Gone already, or joined meanwhile by another agent's container.
+                Err(e) if matches!(status(&e), Some(403 | 404 | 409)) => {}
+                Err(e) => return Err(engine("remove network")(e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn network_exists(&self, name: &str) -> Result<bool, RuntimeError> {
+        Ok(!self.networks_named(name).await?.is_empty())
+    }
+}
+
+/// Bind sources that do not exist are created, as Compose does (unless `create_host_path: false`).
+pub(super) fn ensure_bind_sources(task: &TaskAssignment) -> Result<(), RuntimeError> {
+    for m in &task.spec.volumes {
+        let create = m
+            .bind
+            .as_ref()
+            .and_then(|b| b.create_host_path)
+            .unwrap_or(true);
+        if m.kind != model::service::MountType::Bind || !create {
+            continue;
+        }
+        let source = m.source.as_deref().filter(|s| s.starts_with('/'));
+        if let Some(source) = source.filter(|s| !std::path::Path::new(s).exists()) {
+            std::fs::create_dir_all(source).map_err(|e| RuntimeError::Io {
+                context: format!("creating bind source {source} of {}", m.target),
+                source: e,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// A bridge network for the attachment: one node needs no overlay, and Docker outside swarm
+/// mode has none. Bridge driver options only apply when the spec asked for a bridge.
+fn network_request(task: &TaskAssignment, net: &NetworkAttachment) -> NetworkCreateRequest {
+    let is_bridge = net.spec.driver.as_deref() == Some("bridge");
+    let ipam = net.spec.ipam.as_ref().map(|i| Ipam {
+        driver: i.driver.clone(),
+        config: Some(
+            i.config
+                .iter()
+                .map(|p| IpamConfig {
+                    subnet: p.subnet.clone(),
+                    ip_range: p.ip_range.clone(),
+                    gateway: p.gateway.clone(),
+                    ..IpamConfig::default()
+                })
+                .collect(),
+        ),
+        options: (!i.options.is_empty()).then(|| i.options.clone().into_iter().collect()),
+    });
+    NetworkCreateRequest {
+        name: net.docker_name.clone(),
+        driver: Some("bridge".into()),
+        internal: Some(net.spec.internal),
+        attachable: Some(true),
+        enable_ipv6: net.spec.enable_ipv6,
+        ipam,
+        options: is_bridge.then(|| net.spec.driver_opts.clone().into_iter().collect()),
+        labels: Some(owned_labels(task.stack.as_deref(), &net.spec.labels)),
+        ..NetworkCreateRequest::default()
+    }
+}

@@ -1,0 +1,107 @@
+//! `apply --wait`: poll the stack's services and tasks until they converge on the applied
+//! spec, fail beyond recovery, or the timeout passes; print progress as it changes.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use model::{Kind, Timestamp};
+
+use crate::client::converge::{Convergence, Progress, Verdict};
+use crate::client::{Client, TaskFilter};
+
+use super::Output;
+
+/// How often the manager is asked; reads are served from memory, so this is cheap.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Waits for every stack in `stacks`; exit status 0 when all converged, 1 otherwise.
+pub async fn run(
+    client: &Client,
+    stacks: &[String],
+    since: Timestamp,
+    timeout: Duration,
+    output: Output,
+) -> anyhow::Result<i32> {
+    // Progress is for people; with -o json|yaml stdout carries only the apply result.
+    let say = |line: &str| match output {
+        Output::Table => println!("{line}"),
+        Output::Json | Output::Yaml => eprintln!("{line}"),
+    };
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut code = 0;
+    for stack in stacks {
+        let mut convergence = Convergence::new(since);
+        let mut shown: HashMap<String, String> = HashMap::new();
+        let last = loop {
+            let services = client.list(Kind::Service, Some(stack)).await?;
+            let filter = TaskFilter {
+                stack: Some(stack),
+                ..TaskFilter::default()
+            };
+            let tasks = client.tasks(filter).await?;
+            let nodes = client.list(Kind::Node, None).await?;
+            let progress = convergence.observe(&services, &tasks, &nodes);
+            let width = progress.iter().map(|p| p.service.len()).max().unwrap_or(0);
+            for p in &progress {
+                let mut text = p.line(width);
+                for problem in &p.problems {
+                    text.push_str(&format!("\n{:width$}    {problem}", ""));
+                }
+                if shown.get(&p.service) != Some(&text) {
+                    say(&text);
+                    shown.insert(p.service.clone(), text);
+                }
+            }
+            let failed = progress
+                .iter()
+                .any(|p| matches!(p.verdict, Verdict::Failed(_)));
+            let done = progress.iter().all(|p| p.verdict == Verdict::Done);
+            if failed || done || Instant::now() >= deadline {
+                break progress;
+            }
+            tokio::time::sleep(POLL).await;
+        };
+        let elapsed = super::output::human_duration(started.elapsed().as_secs() as i64);
+        if last.iter().all(|p| p.verdict == Verdict::Done) {
+            say(&format!("stack {stack} converged ({elapsed})"));
+            continue;
+        }
+        code = 1;
+        say(&format!(
+            "stack {stack} did not converge: {}",
+            reasons(&last, timeout)
+        ));
+    }
+    Ok(code)
+}
+
+/// Why the stack is not done: each failure, or what the services still wait for.
+fn reasons(progress: &[Progress], timeout: Duration) -> String {
+    let failures: Vec<String> = progress
+        .iter()
+        .filter_map(|p| match &p.verdict {
+            Verdict::Failed(reason) => Some(format!("{}: {reason}", p.service)),
+            _ => None,
+        })
+        .collect();
+    if !failures.is_empty() {
+        return failures.join("; ");
+    }
+    let waiting: Vec<String> = progress
+        .iter()
+        .filter(|p| p.verdict == Verdict::Converging)
+        .map(|p| {
+            let mut why = format!("{} {}/{} {}", p.service, p.done, p.desired, p.counted);
+            if let Some(problem) = p.problems.first() {
+                why.push_str(&format!(" ({problem})"));
+            }
+            why
+        })
+        .collect();
+    format!(
+        "timed out after {}s; still waiting for {}",
+        timeout.as_secs(),
+        waiting.join(", ")
+    )
+}

@@ -1,0 +1,152 @@
+//! What one node should run, computed from the store: its tasks and exactly the networks,
+//! secrets and configs those tasks need (DESIGN §4: nothing else reaches a node).
+
+use model::service::FileRef;
+use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, TaskSpec, TaskStatus};
+
+use crate::agent::{Assignments, FileData, NetworkAttachment, TaskAssignment};
+use crate::apply::{LABEL_CONTENT_HASH, content_hash};
+use crate::store::{Index, Record};
+
+/// The assignments of node `node_id` (a Node record id) at the index's last applied entry.
+///
+/// A task belongs here while its recorded status names the node and it is not
+/// terminal-and-acknowledged: once the manager has recorded a terminal state the agent's report
+/// has landed, so the task leaves the set and the agent removes its container.
+pub fn compute(index: &Index, node_id: &str) -> Assignments {
+    let mut tasks: Vec<TaskAssignment> = index
+        .list(Kind::Task)
+        .into_iter()
+        .filter_map(|record| assignment(index, record, node_id))
+        .collect();
+    tasks.sort_by(|a, b| a.task_id.cmp(&b.task_id));
+    Assignments {
+        index: index.applied(),
+        tasks,
+    }
+}
+
+fn assignment(index: &Index, record: &Record, node_id: &str) -> Option<TaskAssignment> {
+    let status: TaskStatus = record.status_as().ok()?;
+    if status.node_id.as_deref() != Some(node_id) || status.state.is_terminal() {
+        return None;
+    }
+    let spec: TaskSpec = record.spec_as().ok()?;
+    let service = index.get(Kind::Service, &spec.service_id);
+    let service_name = service.map_or_else(
+        || service_name_from_task(&record.metadata.name),
+        |s| s.metadata.name.clone(),
+    );
+    let stack = record.metadata.stack.clone();
+    let display_name = match (spec.slot, &spec.node_id) {
+        (Some(slot), _) => format!("{service_name}.{slot}"),
+        (None, Some(node)) => format!("{service_name}.{node}"),
+        (None, None) => record.metadata.name.clone(),
+    };
+    let service_spec = &spec.service_spec;
+    let networks = service_spec
+        .networks
+        .iter()
+        .map(|(key, attachment)| {
+            let (docker_name, net_spec) = network(index, stack.as_deref(), key);
+            let mut aliases = vec![service_name.clone()];
+            if let Some(stack) = &stack {
+                aliases.push(format!("{stack}_{service_name}"));
+            }
+            aliases.extend(attachment.aliases.iter().cloned());
+            NetworkAttachment {
+                key: key.clone(),
+                docker_name,
+                spec: net_spec,
+                aliases,
+            }
+        })
+        .collect();
+    let secrets = files(index, stack.as_deref(), Kind::Secret, &service_spec.secrets);
+    let configs = files(index, stack.as_deref(), Kind::Config, &service_spec.configs);
+    Some(TaskAssignment {
+        task_id: record.id.clone(),
+        display_name,
+        service_id: spec.service_id.clone(),
+        service_name,
+        stack,
+        slot: spec.slot,
+        spec: spec.service_spec.clone(),
+        spec_version: spec.spec_version,
+        desired_state: spec.desired_state,
+        status,
+        networks,
+        secrets,
+        configs,
+    })
+}
+
+/// Task names are `<service>.<slot|node>.<seq>`; used only if the service record is gone.
+fn service_name_from_task(task_name: &str) -> String {
+    task_name.split('.').next().unwrap_or(task_name).to_owned()
+}
+
+/// The object a service in `stack` means by `key`, following the rules of
+/// [`crate::apply::users_of`]: its own stack first, then an object outside any stack, then
+/// Docker's full name `<stack>_<name>` of an object in another stack.
+fn lookup<'a>(index: &'a Index, kind: Kind, stack: Option<&str>, key: &str) -> Option<&'a Record> {
+    index
+        .find(kind, stack, key)
+        .or_else(|| index.find(kind, None, key))
+        .or_else(|| {
+            index.list(kind).into_iter().find(|r| {
+                r.metadata
+                    .stack
+                    .as_deref()
+                    .is_some_and(|s| format!("{s}_{}", r.metadata.name) == key)
+            })
+        })
+}
+
+/// The Docker network name and spec for a service's network `key`.
+fn network(index: &Index, stack: Option<&str>, key: &str) -> (String, NetworkSpec) {
+    let Some(record) = lookup(index, Kind::Network, stack, key) else {
+        // Not in the store: declared `external` (the stack neither creates nor removes it).
+        let spec = NetworkSpec {
+            external: true,
+            ..NetworkSpec::default()
+        };
+        return (key.to_owned(), spec);
+    };
+    let spec: NetworkSpec = record.spec_as().unwrap_or_default();
+    let docker_name = match (&spec.name, &record.metadata.stack) {
+        (Some(name), _) => name.clone(),
+        (None, Some(stack)) => format!("{stack}_{}", record.metadata.name),
+        (None, None) => record.metadata.name.clone(),
+    };
+    (docker_name, spec)
+}
+
+/// The secrets or configs `refs` names, with their content. Apply refuses references to unknown
+/// objects, so one the store cannot resolve is being deleted; it is left out.
+fn files(index: &Index, stack: Option<&str>, kind: Kind, refs: &[FileRef]) -> Vec<FileData> {
+    refs.iter()
+        .filter_map(|reference| {
+            let record = lookup(index, kind, stack, &reference.source)?;
+            let content = match kind {
+                Kind::Secret => record.spec_as::<SecretSpec>().ok()?.content,
+                _ => record.spec_as::<ConfigSpec>().ok()?.content,
+            }?;
+            let hash = record
+                .metadata
+                .labels
+                .get(LABEL_CONTENT_HASH)
+                .cloned()
+                .unwrap_or_else(|| content_hash(&content));
+            Some(FileData {
+                reference: reference.clone(),
+                name: record.metadata.name.clone(),
+                content_hash: hash,
+                content,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,141 @@
+use model::{Kind, ObjectMeta, TaskState, Timestamp};
+use serde_json::{Value, json};
+
+use super::compute;
+use crate::store::{Applied, Command, Index, Op};
+
+fn create(kind: Kind, name: &str, labels: &[(&str, &str)], spec: Value, status: Value) -> Op {
+    Op::Create {
+        kind,
+        metadata: ObjectMeta {
+            name: name.into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            stack: Some("shop".into()),
+        },
+        spec,
+        status,
+    }
+}
+
+fn apply(index: &mut Index, at: u64, ops: Vec<Op>) -> Vec<String> {
+    let (applied, _, _) = index.apply(
+        at,
+        &Command {
+            at: Timestamp(1),
+            ops,
+        },
+    );
+    match applied {
+        Applied::Ok { ids, .. } => ids,
+        Applied::Rejected(r) => panic!("rejected: {r}"),
+    }
+}
+
+fn task(service_id: &str, slot: u64, node: &str, state: TaskState, seq: u64) -> Op {
+    create(
+        Kind::Task,
+        &format!("web.{slot}.{seq}"),
+        &[],
+        json!({
+            "service_id": service_id,
+            "slot": slot,
+            "service_spec": {
+                "image": "busybox",
+                "networks": {"front": {"aliases": ["www"]}, "outside": null},
+                "secrets": ["token"],
+                "configs": [{"source": "site", "target": "/etc/site.conf", "mode": "0440"}],
+            },
+            "spec_version": 3,
+            "desired_state": "running",
+        }),
+        json!({"state": state, "node_id": node}),
+    )
+}
+
+#[test]
+fn a_node_gets_its_live_tasks_with_exactly_what_they_need() {
+    let mut index = Index::default();
+    let ids = apply(
+        &mut index,
+        1,
+        vec![
+            create(
+                Kind::Network,
+                "front",
+                &[],
+                json!({"driver": "bridge"}),
+                Value::Null,
+            ),
+            create(Kind::Network, "unused", &[], json!({}), Value::Null),
+            create(
+                Kind::Secret,
+                "token",
+                &[("swarm.content-hash", "h1")],
+                json!({"content": "s3cr3t"}),
+                Value::Null,
+            ),
+            create(
+                Kind::Secret,
+                "other",
+                &[],
+                json!({"content": "x"}),
+                Value::Null,
+            ),
+            create(
+                Kind::Config,
+                "site",
+                &[],
+                json!({"content": "listen 80;"}),
+                Value::Null,
+            ),
+            create(
+                Kind::Service,
+                "web",
+                &[],
+                json!({"image": "busybox"}),
+                Value::Null,
+            ),
+        ],
+    );
+    let service = &ids[5];
+    let tasks = apply(
+        &mut index,
+        2,
+        vec![
+            task(service, 1, "n1", TaskState::Running, 1),
+            task(service, 2, "n1", TaskState::Failed, 1),
+            task(service, 3, "n2", TaskState::Running, 1),
+        ],
+    );
+    let got = compute(&index, "n1");
+    assert_eq!(got.index, 2);
+    assert_eq!(
+        got.tasks.len(),
+        1,
+        "terminal and other nodes' tasks are left out"
+    );
+    let one = &got.tasks[0];
+    assert_eq!(one.task_id, tasks[0]);
+    assert_eq!(one.display_name, "web.1");
+    assert_eq!(one.stack.as_deref(), Some("shop"));
+    let nets: Vec<(&str, &str)> = one
+        .networks
+        .iter()
+        .map(|n| (n.key.as_str(), n.docker_name.as_str()))
+        .collect();
+    assert_eq!(nets, vec![("front", "shop_front"), ("outside", "outside")]);
+    assert_eq!(one.networks[0].aliases, vec!["web", "shop_web", "www"]);
+    assert!(one.networks[1].spec.external, "not in the store: external");
+    assert_eq!(one.secrets.len(), 1);
+    assert_eq!(one.secrets[0].content, "s3cr3t");
+    assert_eq!(one.secrets[0].content_hash, "h1");
+    assert_eq!(one.configs[0].name, "site");
+    assert_eq!(
+        one.configs[0].content_hash,
+        crate::apply::content_hash("listen 80;"),
+        "hash computed when the label is missing"
+    );
+}

@@ -1,0 +1,193 @@
+//! Reading running services over a real store, tasks seeded as controllers would write them:
+//! ps rows and their history order, and logs through a plugged-in source.
+
+mod api_support;
+
+use std::sync::Arc;
+
+use api_support::Server;
+use api_support::seed::{shop, task};
+use futures_util::StreamExt;
+use model::Kind;
+use serde_json::json;
+use swarm::api::{ApiState, LogLines, LogOptions, LogTarget};
+use swarm::client::TaskFilter;
+use swarm::client::ps::task_rows;
+
+#[tokio::test]
+async fn ps_rows_have_the_contract_shape_and_slot_history() {
+    let server = Server::start().await;
+    let (web, node) = shop(&server).await;
+    let old = task(
+        &server,
+        &web,
+        1,
+        1,
+        &node,
+        "shutdown",
+        json!({"state": "failed", "error": "exit code 1", "container_id": "c1"}),
+    )
+    .await;
+    let current = task(
+        &server,
+        &web,
+        1,
+        2,
+        &node,
+        "running",
+        json!({"state": "running", "container_id": "c2"}),
+    )
+    .await;
+    let pending = task(
+        &server,
+        &web,
+        2,
+        1,
+        &node,
+        "running",
+        json!({"state": "pending", "message": "no suitable node (1 node drained)"}),
+    )
+    .await;
+
+    let service = server
+        .client
+        .get(Kind::Service, "web", Some("shop"))
+        .await
+        .expect("web");
+    let filter = TaskFilter {
+        service: Some(&web),
+        ..TaskFilter::default()
+    };
+    let tasks = server.client.tasks(filter).await.expect("tasks");
+    let nodes = server.client.list(Kind::Node, None).await.expect("nodes");
+    let rows = task_rows(&[service], &tasks, &nodes);
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [current.as_str(), old.as_str(), pending.as_str()]);
+    assert_eq!(
+        rows.iter().map(|r| r.history).collect::<Vec<_>>(),
+        [false, true, false]
+    );
+    let json = serde_json::to_value(&rows).expect("json");
+    let keys: Vec<&str> = json[0]
+        .as_object()
+        .expect("row")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "name",
+            "service",
+            "slot",
+            "node",
+            "desired_state",
+            "state",
+            "error",
+            "container_id",
+            "image"
+        ]
+    );
+    assert_eq!(json[0]["name"], "web.1");
+    assert_eq!(json[0]["node"], "box");
+    assert_eq!(json[0]["image"], "nginx:1.26");
+    assert_eq!(json[1]["error"], "exit code 1");
+    assert_eq!(json[2]["error"], "no suitable node (1 node drained)");
+
+    // The same tasks through the node and the stack.
+    let by_node = server
+        .client
+        .tasks(TaskFilter {
+            node: Some("box"),
+            ..TaskFilter::default()
+        })
+        .await
+        .expect("node tasks");
+    assert_eq!(by_node.len(), 3);
+    let by_stack = server
+        .client
+        .tasks(TaskFilter {
+            stack: Some("shop"),
+            ..TaskFilter::default()
+        })
+        .await
+        .expect("stack tasks");
+    assert_eq!(by_stack.len(), 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn logs_need_a_source_and_prefix_each_line_with_the_task() {
+    let server = Server::start().await;
+    shop(&server).await;
+    let err = server
+        .client
+        .logs("web", Some("shop"), false, None)
+        .await
+        .err()
+        .expect("503");
+    assert_eq!(err.status(), Some(503));
+    assert!(
+        err.to_string().contains("no agent on this manager"),
+        "{err}"
+    );
+    server.stop().await;
+
+    let source = |target: LogTarget, options: LogOptions| -> LogLines {
+        let lines = vec![
+            Ok(format!(
+                "hello from {}",
+                target.container_id.unwrap_or_default()
+            )),
+            Ok(format!("tail={:?}\n", options.tail)),
+        ];
+        futures_util::stream::iter(lines).boxed()
+    };
+    let server = Server::start_with(|store| ApiState::new(store).with_logs(Arc::new(source))).await;
+    let (web, node) = shop(&server).await;
+    task(
+        &server,
+        &web,
+        2,
+        1,
+        &node,
+        "running",
+        json!({"state": "running", "container_id": "c2"}),
+    )
+    .await;
+    task(
+        &server,
+        &web,
+        1,
+        1,
+        &node,
+        "running",
+        json!({"state": "running", "container_id": "c1"}),
+    )
+    .await;
+    task(
+        &server,
+        &web,
+        3,
+        1,
+        &node,
+        "running",
+        json!({"state": "pending"}),
+    )
+    .await;
+    let mut logs = server
+        .client
+        .logs("web", Some("shop"), false, Some(5))
+        .await
+        .expect("logs");
+    let mut text = String::new();
+    while let Some(chunk) = logs.next().await {
+        text.push_str(&chunk.expect("chunk"));
+    }
+    assert_eq!(
+        text,
+        "web.1 | hello from c1\nweb.1 | tail=Some(5)\nweb.2 | hello from c2\nweb.2 | tail=Some(5)\n"
+    );
+    server.stop().await;
+}

@@ -1,0 +1,167 @@
+//! Docker end-to-end: a real `swarmd up` drives the local engine. Convergence, replacement of a
+//! killed container, scaling, global services, jobs, and a restart that adopts the running
+//! containers. Ports 23000-23099.
+
+#[path = "daemon_support/mod.rs"]
+mod daemon_support;
+#[path = "docker_e2e_support/mod.rs"]
+mod docker_e2e_support;
+#[path = "docker_support/mod.rs"]
+mod docker_support;
+
+use docker_e2e_support::{Cluster, docker_ok, http_get};
+
+/// A process that exits promptly on SIGTERM (a bare `sleep` as PID 1 would not).
+const SLEEPER: &str = r#"["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]"#;
+
+fn web(body: &str, port: u16) -> String {
+    format!(
+        r#"    image: IMAGE
+    command: ["sh", "-c", "mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    stop_grace_period: 1s
+    ports: ["{port}:8080"]
+"#
+    )
+}
+
+fn sleeper(replicas: u64) -> String {
+    format!(
+        "    image: IMAGE\n    command: {SLEEPER}\n    stop_grace_period: 1s\n    deploy:\n      replicas: {replicas}\n"
+    )
+}
+
+#[test]
+fn a_three_service_stack_converges_on_docker() {
+    let Some(cluster) = Cluster::start("e2econverge") else {
+        return;
+    };
+    let port = 23001;
+    let stack = format!(
+        "services:\n  web:\n{}  worker:\n{}  cache:\n{}",
+        web("hello", port),
+        sleeper(2),
+        sleeper(1)
+    );
+    cluster.apply(&stack);
+    cluster.wait_running("web", 1);
+    cluster.wait_running("worker", 2);
+    cluster.wait_running("cache", 1);
+    assert_eq!(cluster.containers(None).len(), 4);
+    let body = cluster.wait("the published port to answer", || http_get(port).ok());
+    assert_eq!(body, "hello");
+}
+
+#[test]
+fn a_killed_container_is_replaced_in_its_slot() {
+    let Some(cluster) = Cluster::start("e2ekill") else {
+        return;
+    };
+    cluster.apply(&format!("services:\n  app:\n{}", sleeper(1)));
+    let before = cluster.wait_running("app", 1);
+    let old_task = before[0]["id"].as_str().expect("task id").to_owned();
+    let old_container = before[0]["container_id"]
+        .as_str()
+        .expect("container id")
+        .to_owned();
+    docker_ok(&["kill", &old_container]);
+    let after = cluster.wait("a replacement task in slot 1", || {
+        let tasks = cluster.tasks();
+        let old_failed = tasks
+            .iter()
+            .any(|t| t["id"] == old_task.as_str() && t["state"] == "failed");
+        let running = cluster.running("app");
+        let replaced = running.len() == 1 && running[0]["id"] != old_task.as_str();
+        (old_failed && replaced).then_some(running)
+    });
+    assert_eq!(after[0]["slot"], 1, "same slot");
+    assert_ne!(after[0]["container_id"], old_container.as_str());
+    cluster.wait_running("app", 1);
+}
+
+#[test]
+fn re_applying_with_new_replicas_scales_up_and_down() {
+    let Some(cluster) = Cluster::start("e2escale") else {
+        return;
+    };
+    cluster.apply(&format!("services:\n  app:\n{}", sleeper(1)));
+    cluster.wait_running("app", 1);
+    cluster.apply(&format!("services:\n  app:\n{}", sleeper(3)));
+    let up = cluster.wait_running("app", 3);
+    let mut slots: Vec<u64> = up.iter().filter_map(|t| t["slot"].as_u64()).collect();
+    slots.sort_unstable();
+    assert_eq!(slots, vec![1, 2, 3]);
+    cluster.apply(&format!("services:\n  app:\n{}", sleeper(1)));
+    cluster.wait_running("app", 1);
+}
+
+#[test]
+fn a_global_service_runs_one_task_on_the_node() {
+    let Some(cluster) = Cluster::start("e2eglobal") else {
+        return;
+    };
+    cluster.apply(&format!(
+        "services:\n  agent:\n    image: IMAGE\n    command: {SLEEPER}\n    stop_grace_period: 1s\n    deploy:\n      mode: global\n"
+    ));
+    let tasks = cluster.wait_running("agent", 1);
+    let host = cluster.hostname();
+    assert_eq!(tasks[0]["node"], host.as_str());
+    assert!(tasks[0]["slot"].is_null(), "global tasks have no slot");
+}
+
+#[test]
+fn a_replicated_job_runs_to_completion() {
+    let Some(cluster) = Cluster::start("e2ejob") else {
+        return;
+    };
+    cluster.apply(
+        "services:\n  migrate:\n    image: IMAGE\n    command: [\"sh\", \"-c\", \"echo migrated\"]\n    deploy:\n      mode: replicated-job\n      replicas: 2\n",
+    );
+    let done = cluster.wait("2 completed job tasks", || {
+        let tasks = cluster.tasks();
+        let complete: Vec<_> = tasks
+            .iter()
+            .filter(|t| t["service"] == "migrate" && t["state"] == "complete")
+            .cloned()
+            .collect();
+        (complete.len() == 2).then_some(complete)
+    });
+    assert!(done.iter().all(|t| t["error"].is_null()), "{done:?}");
+    let tasks = cluster.tasks();
+    assert_eq!(
+        tasks.len(),
+        2,
+        "a completed job is not restarted: {tasks:?}"
+    );
+    assert!(cluster.containers(Some("migrate")).is_empty());
+}
+
+#[test]
+fn a_restarted_daemon_adopts_the_running_containers() {
+    let Some(mut cluster) = Cluster::start("e2eadopt") else {
+        return;
+    };
+    cluster.apply(&format!("services:\n  app:\n{}", sleeper(2)));
+    let ids = |tasks: &[serde_json::Value]| {
+        let mut ids: Vec<String> = tasks
+            .iter()
+            .filter_map(|t| t["container_id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let before = ids(&cluster.wait_running("app", 2));
+    cluster.restart(|stopped| {
+        assert_eq!(
+            stopped.containers(Some("app")).len(),
+            2,
+            "a clean shutdown leaves the task containers running"
+        );
+    });
+    // Once the restarted agent has started a third task it has gone through the first two.
+    cluster.apply(&format!("services:\n  app:\n{}", sleeper(3)));
+    let after = ids(&cluster.wait_running("app", 3));
+    assert!(
+        before.iter().all(|id| after.contains(id)),
+        "the first containers were adopted, not replaced: {before:?} -> {after:?}"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod identity;
+mod logs;
 pub mod workers;
 
 use std::net::SocketAddr;
@@ -81,8 +82,14 @@ pub async fn run(
     })
     .await?;
 
-    let app =
-        crate::api::router(crate::api::ApiState::new(store.clone())).merge(store.raft_routes());
+    let mut api = crate::api::ApiState::new(store.clone());
+    if config.runtime == RuntimeKind::Docker {
+        let runtime = crate::agent::DockerRuntime::connect()
+            .await
+            .map_err(DaemonError::Runtime)?;
+        api = api.with_logs(logs::docker_logs(runtime));
+    }
+    let app = crate::api::router(api).merge(store.raft_routes());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server_stop = stop_rx.clone();
     let server = tokio::spawn(async move {

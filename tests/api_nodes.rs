@@ -49,12 +49,7 @@ async fn node_rows_have_the_contract_shape() {
     let leader = cluster.leader.to_string();
     let rows = node_rows(&records, Some(&leader), cluster.leader_addr.as_deref());
     let json = serde_json::to_value(&rows).expect("json");
-    let keys: Vec<&str> = json[0]
-        .as_object()
-        .expect("row")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = api_support::keys(&json[0]);
     assert_eq!(
         keys,
         [

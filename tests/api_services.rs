@@ -68,12 +68,7 @@ async fn ps_rows_have_the_contract_shape_and_slot_history() {
         [false, true, false]
     );
     let json = serde_json::to_value(&rows).expect("json");
-    let keys: Vec<&str> = json[0]
-        .as_object()
-        .expect("row")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = api_support::keys(&json[0]);
     assert_eq!(
         keys,
         [

@@ -35,12 +35,7 @@ async fn apply_diff_and_listings() {
 
     let services = json(&swarmctl(host, at, &["-o", "json", "service", "ls"], None).await);
     let web = &services[1];
-    let keys: Vec<&str> = web
-        .as_object()
-        .expect("row")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = api_support::keys(web);
     assert_eq!(
         keys,
         [
@@ -63,12 +58,7 @@ async fn apply_diff_and_listings() {
 
     let stacks = json(&swarmctl(host, at, &["-o", "json", "stack", "ls"], None).await);
     let shop = &stacks[0];
-    let keys: Vec<&str> = shop
-        .as_object()
-        .expect("row")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = api_support::keys(shop);
     assert_eq!(
         keys,
         [

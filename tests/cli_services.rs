@@ -117,12 +117,7 @@ async fn ps_tables_and_json_show_slot_history() {
 
     let rows = json(&swarmctl(host, at, &["-o", "json", "stack", "ps", "shop"], None).await);
     assert_eq!(rows.as_array().map(Vec::len), Some(2));
-    let keys: Vec<&str> = rows[0]
-        .as_object()
-        .expect("row")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = api_support::keys(&rows[0]);
     assert_eq!(
         keys,
         [
@@ -233,12 +228,7 @@ async fn edits_print_plan_lines_and_refusals_exit_non_zero() {
     );
 
     let nodes = json(&swarmctl(host, at, &["-o", "json", "node", "ls"], None).await);
-    let keys: Vec<&str> = nodes[0]
-        .as_object()
-        .expect("row")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = api_support::keys(&nodes[0]);
     assert_eq!(
         keys,
         [

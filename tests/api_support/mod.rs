@@ -179,6 +179,15 @@ pub async fn swarmctl(host: &str, dir: &Path, args: &[&str], stdin: Option<&str>
 }
 
 /// stdout of `run` as JSON.
+/// The field names of a JSON object (a listing row), in order: the shapes are contract.
+pub fn keys(row: &Value) -> Vec<&str> {
+    row.as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
 pub fn json(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
 }

@@ -121,25 +121,10 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
         Command::Promote { names } => return set_role(client, &names, true, output).await,
         Command::Demote { names } => return set_role(client, &names, false, output).await,
         Command::Rm { names, force } => {
-            let mut code = 0;
-            let mut removed = Vec::new();
-            for name in &names {
-                match client.remove_node(name, force).await {
-                    Ok(outcome) => removed.push(outcome),
-                    Err(err) => {
-                        eprintln!("error: {name}: {err}");
-                        code = 1;
-                    }
-                }
-            }
-            output::print(output, &removed, || {
-                for outcome in &removed {
-                    for line in outcome.plan.lines(false) {
-                        println!("{line}");
-                    }
-                }
-            })?;
-            return Ok(code);
+            return output::remove_each(&names, output, |name| async move {
+                client.remove_node(&name, force).await
+            })
+            .await;
         }
     }
     Ok(0)

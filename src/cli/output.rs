@@ -113,6 +113,34 @@ pub fn truncated(text: &str, max: usize, full: bool) -> String {
     cut
 }
 
+/// Removes each named object with `remove`; a refused one does not stop the others and makes the
+/// exit status 1. Prints the plan lines of what was removed (or the outcomes as JSON/YAML).
+pub async fn remove_each<F, Fut>(names: &[String], output: Output, remove: F) -> anyhow::Result<i32>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::apply::ApplyOutcome, crate::client::ClientError>>,
+{
+    let mut code = 0;
+    let mut removed = Vec::new();
+    for name in names {
+        match remove(name.clone()).await {
+            Ok(outcome) => removed.push(outcome),
+            Err(err) => {
+                eprintln!("error: {name}: {err}");
+                code = 1;
+            }
+        }
+    }
+    print(output, &removed, || {
+        for outcome in &removed {
+            for line in outcome.plan.lines(false) {
+                println!("{line}");
+            }
+        }
+    })?;
+    Ok(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

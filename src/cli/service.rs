@@ -177,25 +177,11 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
             }
         }
         Command::Rm { names, stack } => {
-            let mut code = 0;
-            let mut removed = Vec::new();
-            for name in &names {
-                match client.delete(Kind::Service, name, stack.as_deref()).await {
-                    Ok(outcome) => removed.push(outcome),
-                    Err(err) => {
-                        eprintln!("error: {name}: {err}");
-                        code = 1;
-                    }
-                }
-            }
-            output::print(output, &removed, || {
-                for outcome in &removed {
-                    for line in outcome.plan.lines(false) {
-                        println!("{line}");
-                    }
-                }
-            })?;
-            return Ok(code);
+            let stack = stack.as_deref();
+            return output::remove_each(&names, output, |name| async move {
+                client.delete(Kind::Service, &name, stack).await
+            })
+            .await;
         }
     }
     Ok(0)

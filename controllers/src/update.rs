@@ -6,15 +6,17 @@
 //! (`previous_spec`, from the old tasks' snapshot) and `updating` — or `rollback_started` when
 //! the new spec is the recorded previous one (that is what `service rollback` writes).
 //!
-//! Then, batch by batch (`parallelism`, 0 = all): stop-first shuts the old task down and creates
+//! Then slots are updated like SwarmKit's pool of `parallelism` update workers (0 = all at
+//! once): a slot occupies a worker from the moment its replacement is created until the new task
+//! has been up for `delay`, and a freed worker takes the next slot at once — a sliding window,
+//! so one slow slot does not hold back the others. Stop-first shuts the old task down and creates
 //! its replacement, which the scheduler holds until the old one has stopped; start-first creates
 //! the replacement and shuts the old task down once the new one is RUNNING (the agent reports
-//! RUNNING only once a healthcheck passes, so the update is health-gated). The next batch starts
-//! when the previous one has been up for `delay`, as in SwarmKit: monitoring goes on in the
-//! background, since a replacement that ends by itself at any point after the update started
-//! counts as a failure. Above `max_failure_ratio` of the slots,
-//! `failure_action` applies. After the last batch has been up for `monitor`, the update is
-//! `completed` (`rollback_completed`).
+//! RUNNING only once a healthcheck passes, so the update is health-gated). Monitoring goes on in
+//! the background, since a replacement that ends by itself at any point after the update
+//! started counts as a failure. Above `max_failure_ratio` of the slots, `failure_action`
+//! applies. After the last slot has been up for `monitor`, the update is `completed`
+//! (`rollback_completed`).
 
 use model::service::{
     FailureAction, ServiceStatus, UpdateConfig, UpdateOrder, UpdateState, UpdateStatus,
@@ -142,6 +144,8 @@ fn progress(
         return fail(svc, status, &cfg, rollback, &culprit, now, out);
     }
 
+    // Slots holding an update worker: replacement not up yet, or up for less than `delay`.
+    let mut busy = 0usize;
     let mut in_flight = 0usize;
     let mut todo: Vec<(SlotKey, Vec<&TaskObj>)> = Vec::new();
     for (key, tasks) in slots_of(view, &svc.id) {
@@ -160,14 +164,23 @@ fn progress(
             .filter(|t| is_live(t))
             .partition(|t| same_runtime(&t.spec.service_spec, &svc.spec));
         let new_up = new.iter().any(|t| t.status.state == TaskState::Running);
+        let cooling = new.iter().any(|t| {
+            t.status.state == TaskState::Running
+                && t.status.timestamp >= update.started_at
+                && now < after(t.status.timestamp, cfg.delay)
+        });
         match (new.is_empty(), old.is_empty()) {
             (_, true) if !new_up && !new.is_empty() => in_flight += 1,
-            (_, true) => {}
+            (_, true) => busy += usize::from(cooling),
             (true, false) => todo.push((key, old)),
-            (false, false) if new_up => out.extend(old.into_iter().map(shut_down)),
+            (false, false) if new_up => {
+                busy += usize::from(cooling);
+                out.extend(old.into_iter().map(shut_down));
+            }
             (false, false) => in_flight += 1,
         }
     }
+    busy += in_flight;
 
     let last_up = view
         .tasks_of(&svc.id)
@@ -195,12 +208,12 @@ fn progress(
         }
         return false;
     }
-    if in_flight > 0 || last_up.is_some_and(|t| now < after(t, cfg.delay)) {
-        return false;
-    }
     let batch = match cfg.parallelism {
         0 => todo.len(),
-        p => usize::try_from(p).unwrap_or(usize::MAX).min(todo.len()),
+        p => usize::try_from(p)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(busy)
+            .min(todo.len()),
     };
     for (key, old) in todo.into_iter().take(batch) {
         if cfg.order == UpdateOrder::StopFirst {

@@ -19,8 +19,6 @@ use super::ingress::{self, Backends};
 use super::runtime::{ContainerRuntime, RuntimeEvent};
 use super::worker::{self, Shared};
 
-/// How often status changes are sent to the manager.
-const REPORT_PERIOD: Duration = Duration::from_millis(100);
 /// How often the agent compares the engine's containers with its assignments.
 const SWEEP_PERIOD: Duration = Duration::from_secs(10);
 /// Pause before following the engine's events again after the stream broke.
@@ -273,30 +271,20 @@ async fn retry(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// Collects reports and sends them every `REPORT_PERIOD`, every transition in the order it
-/// happened (the manager keeps the history `service ps` shows); flushes what is left when the
-/// workers are gone.
+/// Forwards reports as soon as they come, every transition in the order it happened (the
+/// manager keeps the history `service ps` shows); what piles up while a send waits goes out as
+/// one batch. The dispatcher folds bursts into one command, so a report never waits here.
 async fn batch_reports(
     mut rx: mpsc::UnboundedReceiver<TaskReport>,
     out: mpsc::Sender<Vec<TaskReport>>,
 ) {
-    let mut batch: Vec<TaskReport> = Vec::new();
-    let mut tick = tokio::time::interval(REPORT_PERIOD);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            report = rx.recv() => match report {
-                Some(report) => batch.push(report),
-                None => break,
-            },
-            _ = tick.tick() => {
-                if !batch.is_empty() && out.send(std::mem::take(&mut batch)).await.is_err() {
-                    tracing::debug!("nobody takes status reports any more");
-                }
-            }
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while let Ok(report) = rx.try_recv() {
+            batch.push(report);
         }
-    }
-    if !batch.is_empty() {
-        let _ = out.send(batch).await;
+        if out.send(batch).await.is_err() {
+            tracing::debug!("nobody takes status reports any more");
+        }
     }
 }

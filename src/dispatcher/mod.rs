@@ -33,7 +33,7 @@ pub struct DispatcherConfig {
 impl Default for DispatcherConfig {
     fn default() -> DispatcherConfig {
         DispatcherConfig {
-            window: Duration::from_millis(100),
+            window: Duration::from_millis(20),
             heartbeat: Duration::from_secs(5),
             debounce: Duration::from_millis(10),
         }

@@ -14,7 +14,8 @@ use crate::store::{Applied, Event, Store};
 /// How often the runner reconciles.
 #[derive(Clone, Debug)]
 pub struct RunnerConfig {
-    /// Wait after the first commit of a burst before a pass, so a burst costs one pass.
+    /// Wait after the first commit of a burst before a pass, so a burst costs one pass. Never
+    /// less than the last pass took: a big cluster spends at most half its time deciding.
     pub debounce: Duration,
     /// Pass at least this often, for policies that depend on time alone.
     pub tick: Duration,
@@ -23,7 +24,7 @@ pub struct RunnerConfig {
 impl Default for RunnerConfig {
     fn default() -> RunnerConfig {
         RunnerConfig {
-            debounce: Duration::from_millis(30),
+            debounce: Duration::from_millis(10),
             tick: Duration::from_secs(1),
         }
     }
@@ -67,6 +68,7 @@ impl Runner {
         // Start with a pass: the store may hold work from before a restart.
         let mut due = Some(Instant::now());
         let mut next_tick = Instant::now() + self.config.tick;
+        let mut gap = self.config.debounce;
         loop {
             let wake = due.map_or(next_tick, |due| due.min(next_tick));
             tokio::select! {
@@ -74,16 +76,19 @@ impl Runner {
                 event = events.recv() => match event {
                     Ok(Event::Commit { .. }) | Err(RecvError::Lagged(_)) => {
                         // Not sliding: a steady stream of commits still gets regular passes.
-                        due.get_or_insert_with(|| Instant::now() + self.config.debounce);
+                        due.get_or_insert_with(|| Instant::now() + gap);
                     }
                     Ok(_) => {}
                     Err(RecvError::Closed) => return,
                 },
                 () = sleep_until(wake) => {
                     due = None;
+                    let started = Instant::now();
+                    let outcome = self.pass().await;
+                    gap = self.config.debounce.max(started.elapsed());
                     next_tick = Instant::now() + self.config.tick;
-                    if self.pass().await == PassOutcome::Rejected {
-                        due = Some(Instant::now() + self.config.debounce);
+                    if outcome == PassOutcome::Rejected {
+                        due = Some(Instant::now() + gap);
                     }
                 }
             }

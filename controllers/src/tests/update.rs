@@ -366,3 +366,54 @@ fn monitor_watches_for_failures_without_holding_back_batches() {
     sim.run_for(31);
     assert_eq!(state(&sim), UpdateState::Completed);
 }
+
+#[test]
+fn a_slot_that_comes_up_frees_its_worker_for_the_next_slot_at_once() {
+    let mut sim = running(
+        ServiceObj::test("web")
+            .replicas(4)
+            .update_config(config(2, 0)),
+    );
+    set_image(&mut sim, "web:2");
+    let first = sim.pass();
+    assert_eq!((shut(&first).len(), created(&first).len()), (2, 2));
+    for id in shut(&first) {
+        sim.report(&id, TaskState::Shutdown);
+    }
+    sim.pass(); // places both replacements
+    let placed = sim.in_state("web", TaskState::Assigned);
+    assert_eq!(placed.len(), 2, "{:#?}", sim.live("web"));
+    let (fast, slow) = (placed[0].id.clone(), placed[1].id.clone());
+    sim.report(&fast, TaskState::Running);
+
+    let next = sim.pass();
+    assert_eq!(
+        (shut(&next).len(), created(&next).len()),
+        (1, 1),
+        "one worker is free while {slow} still starts: {next:#?}"
+    );
+    assert!(sim.pass().is_empty(), "the other worker is still busy");
+    sim.report(&slow, TaskState::Running);
+    let last = sim.pass();
+    assert_eq!((shut(&last).len(), created(&last).len()), (1, 1));
+    sim.converge();
+    assert_eq!(images(&sim), ["web:2"; 4]);
+}
+
+#[test]
+fn a_worker_stays_busy_for_the_delay_after_its_slot_came_up() {
+    let cfg = UpdateConfig {
+        delay: Some(Duration::from_secs(2)),
+        ..config(2, 0)
+    };
+    let mut sim = running(ServiceObj::test("web").replicas(3).update_config(cfg));
+    set_image(&mut sim, "web:2");
+    sim.converge();
+    assert_eq!(images(&sim).iter().filter(|i| *i == "web:2").count(), 2);
+    sim.advance(1_999);
+    sim.converge();
+    assert_eq!(images(&sim).iter().filter(|i| *i == "web:2").count(), 2);
+    sim.advance(1);
+    sim.converge();
+    assert_eq!(images(&sim), ["web:2"; 3]);
+}

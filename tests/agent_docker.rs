@@ -12,7 +12,8 @@ use docker_support::{
     AgentRun, TestEnv, docker_ok, eventually, free_port, inspect, labels, test_image,
 };
 use model::service::{
-    Deploy, FileRef, Healthcheck, Mount, MountType, PortConfig, PortMode, ResourceLimits, Resources,
+    Deploy, FileRef, Healthcheck, Mount, MountType, PortConfig, PortMode, ResourceLimits,
+    Resources, VolumeOptions,
 };
 use model::units::{ByteSize, Cpus, Duration as SpecDuration, FileMode};
 use model::{NetworkSpec, TaskState, TaskStatus};
@@ -62,6 +63,17 @@ async fn a_task_runs_in_a_container_shaped_by_its_spec() {
             kind: MountType::Volume,
             source: Some(volume.clone()),
             target: "/data".into(),
+            // As the loader fills it from a top-level `volumes:` declaration.
+            volume: Some(VolumeOptions {
+                driver: Some("local".into()),
+                driver_opts: BTreeMap::from([
+                    ("type".into(), "tmpfs".into()),
+                    ("device".into(), "tmpfs".into()),
+                    ("o".into(), "size=1m".into()),
+                ]),
+                labels: BTreeMap::from([("tier".into(), "data".into())]),
+                ..VolumeOptions::default()
+            }),
             ..Mount::default()
         },
         Mount {
@@ -144,6 +156,49 @@ async fn a_task_runs_in_a_container_shaped_by_its_spec() {
     assert_eq!(
         vol["Labels"]["swarm.owned"], "true",
         "the volume was created by the agent"
+    );
+    assert_eq!(vol["Labels"]["tier"], "data");
+    assert_eq!(vol["Driver"], "local");
+    assert_eq!(
+        vol["Options"]["type"], "tmpfs",
+        "driver options reach the engine"
+    );
+    assert_eq!(vol["Options"]["o"], "size=1m");
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_external_volume_fails_the_task_and_is_not_created() {
+    let Some(env) = setup("extvol") else { return };
+    let mut task = env.task("db", 1);
+    let volume = format!("{}_outside", env.stack);
+    task.spec.command = Some(sleeper());
+    task.spec.volumes = vec![Mount {
+        kind: MountType::Volume,
+        source: Some(volume.clone()),
+        target: "/data".into(),
+        volume: Some(VolumeOptions {
+            external: true,
+            ..VolumeOptions::default()
+        }),
+        ..Mount::default()
+    }];
+    let mut agent = AgentRun::start(&env, vec![task.clone()], None).await;
+    let failed = agent
+        .wait_for(&task.task_id, START, |s| s.state == TaskState::Failed)
+        .await;
+    let error = failed.error.unwrap_or_default();
+    assert_eq!(
+        error,
+        format!(
+            "external volume {volume} does not exist on this node: create it (docker volume create {volume}) or drop `external: true`"
+        )
+    );
+    assert!(
+        !docker_support::docker(&["volume", "inspect", &volume])
+            .status
+            .success(),
+        "an external volume is never created"
     );
     agent.stop().await;
 }

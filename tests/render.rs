@@ -220,3 +220,53 @@ fn invalid_input_renders_nothing_and_exits_1() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.yml:4:5: services.web.replicas: unknown key `replicas` here; it belongs under `deploy:`"), "{stderr}");
 }
+
+#[test]
+fn a_volume_declaration_reaches_the_mounts_that_use_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("stack.yml"),
+        r#"
+services:
+  db:
+    image: postgres:16
+    volumes:
+      - data:/var/lib/postgresql/data
+      - type: volume
+        source: shared
+        target: /shared
+        volume: {labels: {owner: db}}
+volumes:
+  data:
+    driver: local
+    driver_opts: {type: tmpfs, device: tmpfs, o: "size=64m"}
+    labels: {tier: data}
+  shared:
+    external: true
+"#,
+    )
+    .expect("write");
+    let manifests = render(dir.path(), &["-f", "stack.yml", "--stack", "shop"], &[]);
+    let mounts = &service(&manifests, "db")["spec"]["volumes"];
+    assert_eq!(
+        mounts[0],
+        json!({
+            "type": "volume",
+            "source": "shop_data",
+            "target": "/var/lib/postgresql/data",
+            "volume": {
+                "driver": "local",
+                "driver_opts": {"type": "tmpfs", "device": "tmpfs", "o": "size=64m"},
+                "labels": {"tier": "data"}
+            }
+        })
+    );
+    assert_eq!(
+        mounts[1]["source"], "shared",
+        "external: the name as declared"
+    );
+    assert_eq!(
+        mounts[1]["volume"],
+        json!({"labels": {"owner": "db"}, "external": true})
+    );
+}

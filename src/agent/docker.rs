@@ -1,7 +1,6 @@
 //! The Docker runtime: the `ContainerRuntime` trait over bollard (Engine API, negotiated down
 //! to what the engine speaks — 1.41 on Docker 20.10).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use bollard::query_parameters::{
     ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{Mutex, RwLock, Semaphore};
 
 use super::assignment::TaskAssignment;
 use super::docker_prepare::ensure_bind_sources;
@@ -21,6 +20,7 @@ use super::error::RuntimeError;
 use super::files::{DEFAULT_FILES_DIR, FileStore};
 use super::logs::split_lines;
 use super::names::{LABEL_NODE_ID, LABEL_TASK_ID, container_name};
+use super::network_book::NetworkBook;
 use super::runtime::{
     ContainerRuntime, ContainerSummary, EventKind, LogLine, NodeInfo, Observed, RuntimeEvent,
 };
@@ -41,11 +41,23 @@ pub struct DockerRuntime {
     pub(super) network_gc: RwLock<()>,
     /// Serialises network creation (see `ensure_networks`).
     pub(super) network_create: Mutex<()>,
-    /// Networks this agent's containers used: the only ones it may remove once unused (other
-    /// agents on the same engine have networks of their own in the making).
-    pub(super) network_candidates: std::sync::Mutex<HashSet<String>>,
+    /// Which networks this agent may remove, knows to exist, and uses (see `NetworkBook`).
+    pub(super) networks: std::sync::Mutex<NetworkBook>,
+    /// Container starts in flight at once (see `start_permits`).
+    starts: Semaphore,
     /// The engine takes a signal on `stop` (API 1.42+); older ones use the container's own.
     stop_takes_signal: bool,
+}
+
+/// How many container starts the agent asks of the engine at once. A start sets up a mount and
+/// a network namespace, mostly one at a time inside the engine: fifty at once took twice as long
+/// as eight at a time on a two-core node, and the first tasks ran only when nearly all did.
+fn start_permits() -> usize {
+    std::env::var("SWARM_AGENT_START_PERMITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()) * 2)
+        .max(1)
 }
 
 impl DockerRuntime {
@@ -75,16 +87,19 @@ impl DockerRuntime {
             files: FileStore::new(files_dir),
             network_gc: RwLock::new(()),
             network_create: Mutex::new(()),
-            network_candidates: std::sync::Mutex::default(),
+            networks: std::sync::Mutex::default(),
+            starts: Semaphore::new(start_permits()),
             stop_takes_signal,
         })
     }
 
-    /// Remembers networks this agent's containers use (see `network_candidates`).
-    pub(super) fn note_networks(&self, names: impl IntoIterator<Item = String>) {
-        if let Ok(mut candidates) = self.network_candidates.lock() {
-            candidates.extend(names);
-        }
+    /// Runs `f` on the network bookkeeping (a poisoned lock still holds usable bookkeeping).
+    pub(super) fn book<T>(&self, f: impl FnOnce(&mut NetworkBook) -> T) -> T {
+        let mut book = self
+            .networks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut book)
     }
 
     /// The bollard client, for callers that need more than the trait.
@@ -112,6 +127,9 @@ impl DockerRuntime {
             Err(e) => return Err(engine("create container")(e)),
         };
         self.connect_networks(task, &id).await?;
+        // Still under `network_gc`: the collector sees this user before it looks.
+        let names = task.networks.iter().map(|n| n.docker_name.clone());
+        self.book(|b| b.use_by(&task.task_id, names));
         Ok(id)
     }
 }
@@ -179,6 +197,7 @@ impl ContainerRuntime for DockerRuntime {
                         && message.contains("network")
                         && message.contains("not found") =>
                 {
+                    self.book(|b| task.networks.iter().for_each(|n| b.forget(&n.docker_name)));
                     attempt += 1;
                 }
                 other => return other,
@@ -187,6 +206,8 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn start(&self, container: &str) -> Result<(), RuntimeError> {
+        // Never closed, so acquiring only waits.
+        let _permit = self.starts.acquire().await;
         match self.docker.start_container(container, None).await {
             Err(e) if status(&e) != Some(304) => Err(engine("start container")(e)),
             _ => Ok(()),
@@ -241,7 +262,7 @@ impl ContainerRuntime for DockerRuntime {
                 .network_settings
                 .and_then(|n| n.networks)
                 .unwrap_or_default();
-            self.note_networks(networks.into_keys());
+            self.book(|b| b.note(networks.into_keys()));
         }
         // `v`: anonymous volumes go with their container (named ones stay), as in Swarm.
         let options = RemoveContainerOptionsBuilder::new()
@@ -261,6 +282,7 @@ impl ContainerRuntime for DockerRuntime {
         tokio::task::spawn_blocking(move || files.remove(&id))
             .await
             .map_err(|e| RuntimeError::InvalidSpec(format!("removing files: {e}")))??;
+        self.book(|b| b.release(task_id));
         self.remove_unused_networks().await
     }
 

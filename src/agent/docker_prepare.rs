@@ -36,32 +36,40 @@ impl DockerRuntime {
     pub(super) async fn ensure_networks(&self, task: &TaskAssignment) -> Result<(), RuntimeError> {
         // Docker before API 1.44 happily creates two networks of one name; tasks starting
         // together must not each make their own.
+        if task
+            .networks
+            .iter()
+            .all(|n| self.book(|b| b.is_known(&n.docker_name)))
+        {
+            return Ok(());
+        }
         let _one_at_a_time = self.network_create.lock().await;
-        self.note_networks(task.networks.iter().map(|n| n.docker_name.clone()));
+        self.book(|b| b.note(task.networks.iter().map(|n| n.docker_name.clone())));
         for net in &task.networks {
+            if self.book(|b| b.is_known(&net.docker_name)) {
+                continue;
+            }
             let existing = self.networks_named(&net.docker_name).await?;
             if existing.len() > 1 {
                 self.remove_duplicates(&net.docker_name, existing).await;
-                continue;
+            } else if existing.is_empty() {
+                if net.spec.external {
+                    return Err(RuntimeError::ExternalNetworkMissing(
+                        net.docker_name.clone(),
+                    ));
+                }
+                self.docker
+                    .create_network(network_request(task, net))
+                    .await
+                    .map_err(engine("create network"))?;
+                tracing::info!(network = %net.docker_name, "created network");
+                // Another agent on this engine may have raced us: settle on one network.
+                let existing = self.networks_named(&net.docker_name).await?;
+                if existing.len() > 1 {
+                    self.remove_duplicates(&net.docker_name, existing).await;
+                }
             }
-            if !existing.is_empty() {
-                continue;
-            }
-            if net.spec.external {
-                return Err(RuntimeError::ExternalNetworkMissing(
-                    net.docker_name.clone(),
-                ));
-            }
-            self.docker
-                .create_network(network_request(task, net))
-                .await
-                .map_err(engine("create network"))?;
-            tracing::info!(network = %net.docker_name, "created network");
-            // Another agent on this engine may have raced us: settle on one network.
-            let existing = self.networks_named(&net.docker_name).await?;
-            if existing.len() > 1 {
-                self.remove_duplicates(&net.docker_name, existing).await;
-            }
+            self.book(|b| b.mark_known(&net.docker_name));
         }
         Ok(())
     }
@@ -153,14 +161,15 @@ impl DockerRuntime {
                 Err(e) if status(&e) != Some(404) => return Err(engine("inspect volume")(e)),
                 Err(_) => {}
             }
-            let extra = m
-                .volume
-                .as_ref()
-                .map(|v| v.labels.clone())
-                .unwrap_or_default();
+            let options = m.volume.clone().unwrap_or_default();
+            if options.external {
+                return Err(RuntimeError::ExternalVolumeMissing(name.to_string()));
+            }
             let request = VolumeCreateRequest {
                 name: Some(name.to_string()),
-                labels: Some(owned_labels(task.stack.as_deref(), &extra)),
+                driver: options.driver,
+                driver_opts: Some(options.driver_opts.into_iter().collect()),
+                labels: Some(owned_labels(task.stack.as_deref(), &options.labels)),
                 ..VolumeCreateRequest::default()
             };
             self.docker
@@ -174,7 +183,16 @@ impl DockerRuntime {
 
     /// Removes swarm's networks this agent used that no container (in any state) is attached to.
     pub(super) async fn remove_unused_networks(&self) -> Result<(), RuntimeError> {
+        // Networks our own containers still use need no engine call (and no exclusive lock,
+        // which would hold back every container being created meanwhile).
+        if self.book(|b| b.maybe_unused()).is_empty() {
+            return Ok(());
+        }
         let _exclusive = self.network_gc.write().await;
+        let candidates = self.book(|b| b.maybe_unused());
+        if candidates.is_empty() {
+            return Ok(());
+        }
         let filters = HashMap::from([("label", vec![format!("{LABEL_OWNED}=true")])]);
         let options = ListNetworksOptionsBuilder::new().filters(&filters).build();
         let networks = self
@@ -182,11 +200,6 @@ impl DockerRuntime {
             .list_networks(Some(options))
             .await
             .map_err(engine("list networks"))?;
-        let candidates = self
-            .network_candidates
-            .lock()
-            .map(|c| c.clone())
-            .unwrap_or_default();
         let ours = networks
             .into_iter()
             .filter_map(|n| Some((n.id?, n.name?)))
@@ -210,9 +223,7 @@ impl DockerRuntime {
             match self.docker.remove_network(&id).await {
                 Ok(()) => {
                     tracing::info!(network = %name, "removed unused network");
-                    if let Ok(mut c) = self.network_candidates.lock() {
-                        c.remove(&name);
-                    }
+                    self.book(|b| b.removed(&name));
                 }
                 // Gone already, or joined meanwhile by another agent's container.
                 Err(e) if matches!(status(&e), Some(403 | 404 | 409)) => {}

@@ -29,6 +29,11 @@ pub enum RuntimeError {
         "external network {0} does not exist on this node: create it (docker network create {0}) or drop `external: true`"
     )]
     ExternalNetworkMissing(String),
+    /// An `external: true` volume the task mounts does not exist.
+    #[error(
+        "external volume {0} does not exist on this node: create it (docker volume create {0}) or drop `external: true`"
+    )]
+    ExternalVolumeMissing(String),
     /// The container (or object) does not exist.
     #[error("{0} not found")]
     NotFound(String),

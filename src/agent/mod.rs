@@ -13,6 +13,7 @@ pub mod files;
 pub mod ingress;
 mod logs;
 pub mod names;
+mod network_book;
 pub mod runtime;
 pub mod sim;
 pub mod step;

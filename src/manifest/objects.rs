@@ -215,6 +215,7 @@ fn resolve_references(
                 Default::default()
             }
         };
+        copy_declaration(mount, &declared);
         let real = match declared.name {
             Some(name) => name,
             None if declared.external => source.clone(),
@@ -223,6 +224,29 @@ fn resolve_references(
         mount.source = Some(real);
     }
     findings
+}
+
+/// What a top-level `volumes:` declaration says about the volume reaches the mount, so the agent
+/// creates the volume with its driver, options and labels (or refuses to, when external).
+fn copy_declaration(mount: &mut model::service::Mount, declared: &model::VolumeSpec) {
+    let options = mount.volume.get_or_insert_with(Default::default);
+    if declared.driver.is_some() {
+        options.driver.clone_from(&declared.driver);
+    }
+    if !declared.driver_opts.is_empty() {
+        options.driver_opts.clone_from(&declared.driver_opts);
+    }
+    options.external |= declared.external;
+    for (key, value) in &declared.labels {
+        // The mount's own labels win, as in `docker stack deploy`.
+        options
+            .labels
+            .entry(key.clone())
+            .or_insert_with(|| value.clone());
+    }
+    if *options == Default::default() {
+        mount.volume = None;
+    }
 }
 
 /// "; did you mean `x`?" when a declared name is close to the one used.

@@ -109,6 +109,17 @@ pub struct VolumeOptions {
     )]
     #[schemars(with = "super::lists::ListOrDict")]
     pub labels: BTreeMap<String, String>,
+    /// Driver of a volume created for this mount. In a Compose file, declare it under top-level
+    /// `volumes:` instead: the loader copies the declaration here (as `docker stack deploy`
+    /// does), so rendered manifests carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// Driver options of a volume created for this mount (see `driver`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
+    /// The volume must exist already: it is never created (see `driver`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external: bool,
 }
 
 /// Options of a tmpfs mount.

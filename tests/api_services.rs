@@ -186,3 +186,59 @@ async fn logs_need_a_source_and_prefix_each_line_with_the_task() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn following_logs_picks_up_tasks_that_start_later() {
+    // Following keeps each container's stream open, like `docker logs -f`.
+    let source = |target: LogTarget, options: LogOptions| -> LogLines {
+        let lines = vec![
+            Ok(format!(
+                "hello from {}",
+                target.container_id.unwrap_or_default()
+            )),
+            Ok(format!("tail={:?}", options.tail)),
+        ];
+        let rest = if options.follow {
+            futures_util::stream::pending().boxed()
+        } else {
+            futures_util::stream::empty().boxed()
+        };
+        futures_util::stream::iter(lines).chain(rest).boxed()
+    };
+    let server = Server::start_with(|store| ApiState::new(store).with_logs(Arc::new(source))).await;
+    let (web, node) = shop(&server).await;
+    let running = json!({"state": "running", "container_id": "c1"});
+    task(&server, &web, 1, 1, &node, "running", running).await;
+    let mut logs = server
+        .client
+        .logs("web", Some("shop"), true, Some(3))
+        .await
+        .expect("logs");
+    let mut text = String::new();
+    let mut read_until = async |want: &str| {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !text.contains(want) {
+            let chunk = tokio::time::timeout_at(deadline, logs.next())
+                .await
+                .unwrap_or_else(|_| panic!("no {want:?} within 10 s; got {text:?}"))
+                .expect("the stream stays open")
+                .expect("chunk");
+            text.push_str(&chunk);
+        }
+        text.clone()
+    };
+    let seen = read_until("web.1 | tail=Some(3)\n").await;
+    assert!(seen.contains("web.1 | hello from c1\n"), "{seen}");
+
+    // A replacement starts after the request: its lines join the stream, from the first one.
+    let replaced = json!({"state": "running", "container_id": "c2"});
+    task(&server, &web, 2, 1, &node, "running", replaced).await;
+    let seen = read_until("web.2 | tail=None\n").await;
+    assert!(seen.contains("web.2 | hello from c2\n"), "{seen}");
+    assert_eq!(
+        seen.matches("hello from c1").count(),
+        1,
+        "c1 is followed once"
+    );
+    server.stop().await;
+}

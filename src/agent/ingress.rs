@@ -352,4 +352,100 @@ mod tests {
             .await
             .expect("server ends when the agent drops the backends");
     }
+
+    /// A UDP backend that answers every datagram with its name.
+    async fn udp_named_backend(name: &'static str) -> SocketAddr {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let addr = socket.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok((_, from)) = socket.recv_from(&mut buf).await {
+                let _ = socket.send_to(name.as_bytes(), from).await;
+            }
+        });
+        addr
+    }
+
+    async fn free_udp_port() -> u16 {
+        let s = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        s.local_addr().expect("addr").port()
+    }
+
+    /// Sends from `client` to the published port until a reply comes (the listener may not be
+    /// up yet, and UDP drops what nobody listens for).
+    async fn ask_udp(client: &UdpSocket, port: u16) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let mut buf = [0u8; 512];
+        loop {
+            client
+                .send_to(b"who?", ("127.0.0.1", port))
+                .await
+                .expect("send");
+            if let Ok(Ok(n)) =
+                tokio::time::timeout(Duration::from_millis(100), client.recv(&mut buf)).await
+            {
+                return String::from_utf8_lossy(&buf[..n]).into_owned();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "udp port {port} never answered"
+            );
+        }
+    }
+
+    fn udp_backend(port: u16, addr: SocketAddr) -> Vec<Backend> {
+        vec![Backend {
+            protocol: Protocol::Udp,
+            published: port,
+            addr: Some(addr),
+        }]
+    }
+
+    #[tokio::test]
+    async fn udp_balances_clients_and_keeps_each_client_on_its_task() {
+        let (a, b) = (udp_named_backend("a").await, udp_named_backend("b").await);
+        let port = free_udp_port().await;
+        let (tx, rx) = watch::channel(Backends::from([
+            ("t1".to_string(), udp_backend(port, a)),
+            ("t2".to_string(), udp_backend(port, b)),
+        ]));
+        let server = tokio::spawn(serve(rx, [127, 0, 0, 1].into()));
+
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..4 {
+            let client = UdpSocket::bind("127.0.0.1:0").await.expect("client");
+            let first = ask_udp(&client, port).await;
+            for _ in 0..3 {
+                assert_eq!(
+                    ask_udp(&client, port).await,
+                    first,
+                    "a client stays on its task"
+                );
+            }
+            seen.insert(first);
+        }
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["a", "b"]);
+
+        tx.send_modify(|b| {
+            b.remove("t1");
+        });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            // New clients only: an existing session keeps its backend until it idles out. New
+            // sessions alternate between the backends, so two "b" in a row mean t1 is gone.
+            let mut answers = Vec::new();
+            for _ in 0..2 {
+                let client = UdpSocket::bind("127.0.0.1:0").await.expect("client");
+                answers.push(ask_udp(&client, port).await);
+            }
+            if answers == ["b", "b"] {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "t1 still served");
+        }
+        drop(tx);
+        server
+            .await
+            .expect("server ends when the agent drops the backends");
+    }
 }

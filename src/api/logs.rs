@@ -5,6 +5,7 @@
 //! [`ApiState::with_logs`](super::ApiState::with_logs) (the local agent's `logs`). Without one
 //! the endpoint answers 503, so a manager with no agent says so instead of printing nothing.
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -16,10 +17,12 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use model::{Kind, TaskSpec, TaskStatus};
 use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
 
 use super::objects::lookup;
 use super::tasks::{hostname, node_of, task_name};
 use super::{ApiError, ApiState};
+use crate::store::{Event, Store};
 
 /// Log lines of one container, without their trailing newline; an `Err` item is shown in the
 /// output (`web.2 | (logs unavailable: ...)`) and the other tasks' lines go on.
@@ -99,15 +102,29 @@ pub async fn service_logs(
                 .into(),
         ));
     };
-    let targets = state.store.read(|index| {
+    // Subscribed before the read, so no task started in between is missed when following.
+    let events = state.store.subscribe();
+    let (service_id, targets) = state.store.read(|index| {
         let service = lookup(index, Kind::Service, &name, query.stack.as_deref())?;
-        Ok::<_, ApiError>(targets(index, service))
+        Ok::<_, ApiError>((service.id.clone(), targets(index, service)))
     })?;
     let options = LogOptions {
         follow: query.follow,
         tail: query.tail,
     };
-    let body = Body::from_stream(merged(&source, targets, options).map(Ok::<_, Infallible>));
+    let lines = if options.follow {
+        followed(
+            state.store.clone(),
+            events,
+            source,
+            service_id,
+            targets,
+            options,
+        )
+    } else {
+        merged(&source, targets, options)
+    };
+    let body = Body::from_stream(lines.map(Ok::<_, Infallible>));
     Ok(([(CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
 }
 
@@ -145,8 +162,7 @@ fn targets(index: &crate::store::Index, service: &crate::store::Record) -> Vec<L
         .collect()
 }
 
-/// One stream of prefixed lines: interleaved as they come when following, else task by task so
-/// each task's lines stay together.
+/// One stream of prefixed lines, task by task so each task's lines stay together.
 fn merged(
     source: &Arc<dyn LogSource>,
     targets: Vec<LogTarget>,
@@ -154,26 +170,83 @@ fn merged(
 ) -> BoxStream<'static, Bytes> {
     let streams: Vec<BoxStream<'static, Bytes>> = targets
         .into_iter()
-        .map(|target| {
-            let prefix = target.task_name.clone();
-            source
-                .logs(target, options)
-                .map(move |line| {
-                    let text = match line {
-                        Ok(line) => line,
-                        Err(err) => format!("(logs unavailable: {err})"),
-                    };
-                    Bytes::from(format!(
-                        "{prefix} | {}\n",
-                        text.trim_end_matches(['\r', '\n'])
-                    ))
-                })
-                .boxed()
-        })
+        .map(|target| prefixed(source, target, options))
         .collect();
-    if options.follow {
-        stream::select_all(streams).boxed()
-    } else {
-        stream::iter(streams).flatten().boxed()
-    }
+    stream::iter(streams).flatten().boxed()
+}
+
+/// `docker service logs -f`: every task's lines interleaved as they come, and the tasks that
+/// get a container later (replacements, scale-ups, rolling updates) joined as they start, from
+/// their first line. Ends when the service is removed or the client goes away.
+fn followed(
+    store: Store,
+    mut events: broadcast::Receiver<Event>,
+    source: Arc<dyn LogSource>,
+    service_id: String,
+    initial: Vec<LogTarget>,
+    options: LogOptions,
+) -> BoxStream<'static, Bytes> {
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    tokio::spawn(async move {
+        let mut seen: HashSet<String> = initial.iter().map(|t| t.task_id.clone()).collect();
+        let mut all =
+            stream::select_all(initial.into_iter().map(|t| prefixed(&source, t, options)));
+        loop {
+            tokio::select! {
+                Some(line) = all.next(), if !all.is_empty() => {
+                    if tx.send(line).await.is_err() {
+                        return; // the client went away
+                    }
+                }
+                event = events.recv() => {
+                    match event {
+                        Ok(Event::Commit { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Ok(_) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                    let fresh = store.read(|index| {
+                        let service = index.get(Kind::Service, &service_id)?;
+                        Some(targets(index, service))
+                    });
+                    let Some(fresh) = fresh else {
+                        return; // the service is gone
+                    };
+                    // New tasks from their first line: `tail` was about history.
+                    let from_start = LogOptions { tail: None, ..options };
+                    for target in fresh {
+                        if seen.insert(target.task_id.clone()) {
+                            all.push(prefixed(&source, target, from_start));
+                        }
+                    }
+                }
+                () = tx.closed() => return,
+            }
+        }
+    });
+    stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|line| (line, rx))
+    })
+    .boxed()
+}
+
+/// The lines of one task, each prefixed with the task's name.
+fn prefixed(
+    source: &Arc<dyn LogSource>,
+    target: LogTarget,
+    options: LogOptions,
+) -> BoxStream<'static, Bytes> {
+    let prefix = target.task_name.clone();
+    source
+        .logs(target, options)
+        .map(move |line| {
+            let text = match line {
+                Ok(line) => line,
+                Err(err) => format!("(logs unavailable: {err})"),
+            };
+            Bytes::from(format!(
+                "{prefix} | {}\n",
+                text.trim_end_matches(['\r', '\n'])
+            ))
+        })
+        .boxed()
 }

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# Convergence on the local Docker engine: swarm vs `docker service` vs a plain parallel
-# `docker create`+`start` loop (the floor). Times apply -> N/N running, a rolling update of all
-# N, and removal. Leaves the engine as found: swarm mode is left only if this script enabled it.
+# Convergence on the local Docker engine: swarm vs Docker Swarm mode vs a plain parallel
+# `docker create`+`start` loop (the engine's floor). Times apply -> N/N running, two rolling
+# updates of all N (parallelism 5, then Docker's default 1; stop-first, delay 0) and removal.
+#
+# Every system runs the same containers: N replicas on one user-defined network under the alias
+# `app` (what a stack's default network gives each service), stopped gracefully. Docker Swarm
+# runs twice: `docker stack deploy` of the very stack file swarm applies (an overlay network,
+# as Docker makes for a stack), and a bare `docker service create` without any network (less
+# work for the engine, so the harder baseline). Leaves the engine as found: swarm mode is left
+# only if this script enabled it.
 #
 #   scripts/bench-converge.sh            # N=50, binaries from target/release (else target/debug)
 #   N=20 BIN=target/debug scripts/bench-converge.sh
@@ -10,11 +17,12 @@ cd "$(dirname "$0")/.."
 
 N=${N:-50}
 BIN=${BIN:-$( [ -x target/release/swarmd ] && echo target/release || echo target/debug )}
-IMAGE=swarm-test/busybox:latest
-# Exits promptly on SIGTERM, so stop times measure the orchestrator, not a grace period.
-CMD="trap 'exit 0' TERM; while true; do sleep 1; done"
-PAR=${PAR:-5}   # update parallelism, the same for swarm and docker service
+IMAGE=swarm-bench/busybox:latest   # its own: the tests' image has more in it
+# Exits promptly on SIGTERM (`wait` is interrupted by the trapped signal; a foreground `sleep`
+# would hold it up to 1 s), so stop times measure the orchestrator, not the workload.
+CMD="trap 'exit 0' TERM; while true; do sleep 1 & wait; done"
 TIMEOUT=${TIMEOUT:-600}
+UPDATES=(5 1)   # the parallelism of each rolling update, in order
 
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
@@ -27,44 +35,48 @@ wait_for() { # wait_for DESCRIPTION COMMAND...: polls until COMMAND succeeds
 }
 count() { docker ps -q --filter "$1" | wc -l; }
 count_is() { [ "$(docker ps -aq --filter "$1" | wc -l)" -eq "$2" ]; }   # evaluated on every poll
+# True when the N running containers matching FILTER all run VERSION.
+all_at() { # all_at FILTER VERSION
+  local ids env; ids=$(docker ps -q --filter "$1")
+  [ "$(echo "$ids" | grep -c .)" -eq "$N" ] || return 1
+  # A container removed between `ps` and `inspect` means: not settled yet, look again.
+  env=$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' $ids 2>/dev/null) || return 1
+  [ "$(echo "$env" | grep -c "^VERSION=$2\$")" -eq "$N" ]
+}
 
-if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  root=$(mktemp -d); mkdir -p "$root/bin" "$root/tmp"
-  cp "$(command -v busybox)" "$root/bin/busybox"
-  for a in $(busybox --list); do [ "$a" = busybox ] || ln -s busybox "$root/bin/$a"; done
-  tar -C "$root" -c . | docker import --change 'CMD ["sh"]' - "$IMAGE" >/dev/null
-  rm -rf "$root"
-fi
+scripts/demo-image.sh "$IMAGE" >/dev/null
 [ -x "$BIN/swarmd" ] || { echo "build first: cargo build --release --bins" >&2; exit 1; }
-
+work=$(mktemp -d)
 declare -A T
 
-# --- floor: plain parallel docker create + start -------------------------------------------
-floor_run() { # floor_run TAG: N containers labelled bench.floor=TAG, created and started in parallel
-  seq 1 "$N" | xargs -P 8 -I{} sh -c \
-    "docker create -q --label bench.floor=$1 --stop-timeout 1 $IMAGE sh -c \"$CMD\" | xargs docker start >/dev/null"
+# --- floor: plain parallel docker create + start, the same containers ----------------------
+docker network create --label bench.floor=net benchfloor >/dev/null
+floor_start() { # floor_start VERSION COUNT: COUNT containers at VERSION, 8 at a time
+  seq 1 "$2" | xargs -P 8 -I{} sh -c "docker create -q --label bench.floor=$1 --env VERSION=$1 \
+    --network benchfloor --network-alias app --stop-timeout 1 $IMAGE sh -c \"$CMD\" \
+    | xargs docker start >/dev/null"
 }
-t=$(now); floor_run v1
+t=$(now); floor_start v1 "$N"
 wait_for "floor v1" count_is label=bench.floor=v1 "$N"; T[floor_create]=$(since "$t")
-t=$(now)   # "update": replace every container, PAR at a time, stop-first
-for i in $(seq 1 $((N / PAR))); do
-  docker ps -q --filter label=bench.floor=v1 | head -n "$PAR" | xargs docker rm -f >/dev/null
-  seq 1 "$PAR" | xargs -P "$PAR" -I{} sh -c \
-    "docker create -q --label bench.floor=v2 $IMAGE sh -c \"$CMD\" | xargs docker start >/dev/null"
+from=v1; to=2
+for par in "${UPDATES[@]}"; do   # stop (gracefully) and remove PAR, start PAR, repeat
+  t=$(now)
+  while [ "$(count label=bench.floor=$from)" -gt 0 ]; do
+    old=$(docker ps -q --filter label=bench.floor=$from | head -n "$par")
+    echo "$old" | xargs -P "$par" -n 1 docker stop -t 1 >/dev/null
+    echo "$old" | xargs docker rm >/dev/null
+    floor_start "v$to" "$(echo "$old" | wc -l)"
+  done
+  wait_for "floor v$to" count_is "label=bench.floor=v$to" "$N"; T[floor_update$par]=$(since "$t")
+  from=v$to; to=$((to + 1))
 done
-wait_for "floor v2" count_is label=bench.floor=v2 "$N"; T[floor_update]=$(since "$t")
 t=$(now); docker ps -aq --filter label=bench.floor | xargs -P 8 -n 10 docker rm -f >/dev/null
 T[floor_remove]=$(since "$t")
+docker network rm benchfloor >/dev/null
 
-# --- swarm ---------------------------------------------------------------------------------
-work=$(mktemp -d)
-"$BIN/swarmd" up --api-addr 127.0.0.1:0 --data-dir "$work/data" 2>"$work/swarmd.log" &
-swarmd_pid=$!
-trap 'kill $swarmd_pid 2>/dev/null || true; docker ps -aq --filter label=com.docker.stack.namespace=bench | xargs -r docker rm -f >/dev/null; docker network ls -q --filter name=bench_ | xargs -r docker network rm >/dev/null 2>&1 || true' EXIT
-wait_for "swarmd" test -s "$work/data/api.addr"   # a file test: re-run on each poll
-host=$(cat "$work/data/api.addr")
-ctl() { "$BIN/swarmctl" --host "$host" "$@"; }
-stack() { cat >"$work/stack.yml" <<YAML
+# The stack both swarm and `docker stack deploy` run: stack_file VERSION PARALLELISM.
+stack_file() { cat >"$work/stack.yml" <<YAML
+version: "3.8"
 services:
   app:
     image: $IMAGE
@@ -73,39 +85,47 @@ services:
     stop_grace_period: 1s
     deploy:
       replicas: $N
-      update_config: {parallelism: $PAR, delay: 0s, order: stop-first}
+      update_config: {parallelism: $2, delay: 0s, order: stop-first}
 YAML
 }
-running_swarm() { # all N tasks running at spec VERSION=$1 and no update in progress
+
+# --- swarm ---------------------------------------------------------------------------------
+"$BIN/swarmd" up --api-addr 127.0.0.1:0 --data-dir "$work/data" 2>"$work/swarmd.log" &
+swarmd_pid=$!
+trap 'kill $swarmd_pid 2>/dev/null || true; docker ps -aq --filter label=com.docker.stack.namespace=bench | xargs -r docker rm -f >/dev/null; docker network ls -q --filter name=bench_ | xargs -r docker network rm >/dev/null 2>&1 || true' EXIT
+wait_for "swarmd" test -s "$work/data/api.addr"   # a file test: re-run on each poll
+host=$(cat "$work/data/api.addr")
+ctl() { "$BIN/swarmctl" --host "$host" "$@"; }
+swarm_at() { # swarm_at VERSION: N/N running at VERSION, the update (if any) completed
+  # Containers first: once all run VERSION, the state read next is this update's.
+  all_at label=com.docker.stack.namespace=bench "$1" || return 1
   local json; json=$(ctl service ls -o json)
-  echo "$json" | grep -q "\"running\": *$N\b" || echo "$json" | grep -q "\"running\":$N\b" || return 1
-  ! echo "$json" | grep -q '"update_state": *"updating"' || return 1
-  [ "$(count label=com.docker.stack.namespace=bench)" -eq "$N" ]
+  echo "$json" | grep -Eq "\"running\": *$N\b" || return 1
+  ! echo "$json" | grep -Eq '"update_state": *"(updating|paused|rollback_[a-z]+)"'
 }
-stack v1; t=$(now); ctl apply --stack bench -f "$work/stack.yml" >/dev/null
-wait_for "swarm v1" running_swarm; T[swarm_create]=$(since "$t")
-stack v2; t=$(now); ctl apply --stack bench -f "$work/stack.yml" >/dev/null
-updated_swarm() {
-  running_swarm || return 1
-  local ids; ids=$(docker ps -q --filter label=com.docker.stack.namespace=bench)
-  [ -n "$ids" ] && ! docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' $ids | grep -q '^VERSION=v1$'
-}
-wait_for "swarm v2" updated_swarm; T[swarm_update]=$(since "$t")
+stack_file v1 "${UPDATES[0]}"; t=$(now); ctl apply --stack bench -f "$work/stack.yml" >/dev/null
+wait_for "swarm v1" swarm_at v1; T[swarm_create]=$(since "$t")
+to=2
+for par in "${UPDATES[@]}"; do
+  stack_file "v$to" "$par"; t=$(now); ctl apply --stack bench -f "$work/stack.yml" >/dev/null
+  wait_for "swarm v$to" swarm_at "v$to"; T[swarm_update$par]=$(since "$t")
+  to=$((to + 1))
+done
 t=$(now); ctl stack rm bench >/dev/null
 wait_for "swarm removal" count_is label=com.docker.stack.namespace=bench 0
 T[swarm_remove]=$(since "$t")
 kill -TERM "$swarmd_pid"; wait "$swarmd_pid" || true
-# The stack's network outlives its tasks (the agent keeps networks it created until asked).
 docker network ls -q --filter name=bench_ | xargs -r docker network rm >/dev/null 2>&1 || true
 trap - EXIT
 
-# --- docker service (swarm mode) -------------------------------------------------------------
+# --- Docker Swarm mode -----------------------------------------------------------------------
 initialised=no
 if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
   docker swarm init --advertise-addr 127.0.0.1 >/dev/null; initialised=yes
 fi
 leave() {
   docker service rm benchsvc >/dev/null 2>&1 || true
+  docker stack rm dstack >/dev/null 2>&1 || true
   if [ "$initialised" = yes ]; then
     docker swarm leave --force >/dev/null
     # `swarm init` created it and `swarm leave` keeps it.
@@ -113,26 +133,45 @@ leave() {
   fi
 }
 trap 'leave' EXIT
-svc_running() { # N/N running at VERSION=$1, update (if any) completed
-  [ "$(docker service ls --filter name=benchsvc --format '{{.Replicas}}')" = "$N/$N" ] || return 1
-  local state; state=$(docker service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' benchsvc)
+svc_at() { # svc_at SERVICE VERSION: N/N running at VERSION, the update (if any) completed
+  all_at "label=com.docker.swarm.service.name=$1" "$2" || return 1   # first: see swarm_at
+  [ "$(docker service ls --filter "name=$1" --format '{{.Replicas}}')" = "$N/$N" ] || return 1
+  local state; state=$(docker service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$1")
   [ -z "$state" ] || [ "$state" = completed ]
 }
-t=$(now)
-docker service create -d --no-resolve-image --name benchsvc --replicas "$N" --env VERSION=v1 \
-  --stop-grace-period 1s --update-parallelism "$PAR" --update-delay 0s --update-order stop-first \
-  "$IMAGE" sh -c "$CMD" >/dev/null
-wait_for "docker service v1" svc_running; T[docker_create]=$(since "$t")
-t=$(now); docker service update -d --no-resolve-image --env-add VERSION=v2 benchsvc >/dev/null
-wait_for "docker service v2" bash -c "[ \"\$(docker service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' benchsvc)\" = completed ]"
-wait_for "docker service v2 running" svc_running; T[docker_update]=$(since "$t")
-t=$(now); docker service rm benchsvc >/dev/null
-wait_for "docker service removal" count_is label=com.docker.swarm.service.name=benchsvc 0
-T[docker_remove]=$(since "$t")
+docker_run() { # docker_run KEY SERVICE CREATE UPDATE REMOVE: the commands take VERSION and PAR
+  local key=$1 svc=$2 create=$3 update=$4 remove=$5 to=2
+  t=$(now); $create v1 "${UPDATES[0]}"
+  wait_for "$key v1" svc_at "$svc" v1; T[${key}_create]=$(since "$t")
+  for par in "${UPDATES[@]}"; do
+    t=$(now); $update "v$to" "$par"
+    wait_for "$key v$to" svc_at "$svc" "v$to"; T[${key}_update$par]=$(since "$t")
+    to=$((to + 1))
+  done
+  t=$(now); $remove
+  wait_for "$key removal" count_is "label=com.docker.swarm.service.name=$svc" 0
+  T[${key}_remove]=$(since "$t")
+}
+stack_deploy() { stack_file "$1" "$2"; docker stack deploy --resolve-image never -c "$work/stack.yml" dstack >/dev/null 2>&1; }
+stack_remove() { docker stack rm dstack >/dev/null; }
+svc_create() {
+  docker service create -d --no-resolve-image --name benchsvc --replicas "$N" --env "VERSION=$1" \
+    --stop-grace-period 1s --update-parallelism "$2" --update-delay 0s --update-order stop-first \
+    "$IMAGE" sh -c "$CMD" >/dev/null
+}
+svc_update() { docker service update -d --no-resolve-image --env-add "VERSION=$1" --update-parallelism "$2" benchsvc >/dev/null; }
+svc_remove() { docker service rm benchsvc >/dev/null; }
+docker_run stack dstack_app stack_deploy stack_deploy stack_remove
+wait_for "dstack network gone" bash -c "[ -z \"\$(docker network ls -q --filter name=dstack_)\" ]"
+docker_run svc benchsvc svc_create svc_update svc_remove
 
-printf '| phase | floor (create+start) | docker service | swarm | swarm / docker service | swarm / floor |\n|---|---|---|---|---|---|\n'
-for phase in create update remove; do
-  f=${T[floor_$phase]}; d=${T[docker_$phase]}; s=${T[swarm_$phase]}
-  printf '| %s | %.1f s | %.1f s | %.1f s | %.2fx | %.2fx |\n' "$phase" "$f" "$d" "$s" \
-    "$(echo "$s / $d" | bc -l)" "$(echo "$s / $f" | bc -l)"
-done
+row() { # row LABEL KEY
+  local f=${T[floor_$2]} d=${T[stack_$2]} b=${T[svc_$2]} s=${T[swarm_$2]}
+  printf '| %s | %.1f s | %.1f s | %.1f s | %.1f s | %.2fx | %.2fx | %.2fx |\n' "$1" "$f" "$d" "$b" "$s" \
+    "$(echo "$s / $d" | bc -l)" "$(echo "$s / $b" | bc -l)" "$(echo "$s / $f" | bc -l)"
+}
+printf '| phase | floor | docker stack deploy | docker service (no network) | swarm | swarm / stack deploy | swarm / docker service | swarm / floor |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
+row create create
+for par in "${UPDATES[@]}"; do row "update, parallelism $par" "update$par"; done
+row remove remove

@@ -243,6 +243,12 @@ fn over_failure_ratio(
                 TaskState::Complete | TaskState::Failed | TaskState::Rejected
             ) && t.status.timestamp >= started_at
                 && same_runtime(&t.spec.service_spec, &svc.spec)
+                // As in SwarmKit: one that never ran counts, one that ran counts only when it
+                // ended within `monitor` of starting.
+                && t
+                    .status
+                    .started_at
+                    .is_none_or(|up| t.status.timestamp <= after(up, cfg.monitor))
         })
         .collect();
     let slots = desired_slots(svc, view).len().max(1);

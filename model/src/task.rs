@@ -138,6 +138,10 @@ pub struct TaskStatus {
     /// When the state last changed.
     #[serde(default)]
     pub timestamp: Timestamp,
+    /// When the task was first reported RUNNING; kept by the states after it, so an update can
+    /// tell a replacement that failed within its `monitor` window from one that ran for long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
 }
 
 #[cfg(test)]

@@ -168,6 +168,9 @@ fn advance(
         error: None,
         message: message(state).into(),
         timestamp: now,
+        started_at: current
+            .started_at
+            .or((state == TaskState::Running).then_some(now)),
         ..current.clone()
     }
 }

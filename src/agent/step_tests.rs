@@ -231,3 +231,26 @@ fn a_terminal_task_with_a_running_container_is_stopped() {
     );
     assert!(matches!(r, (StepAction::Stop { .. }, None)));
 }
+
+#[test]
+fn running_records_when_the_task_started_and_later_states_keep_it() {
+    let t = task();
+    let (_, running) = step(
+        &t,
+        &at(TaskState::Starting),
+        Some(&container(ContainerState::Running)),
+        NOW,
+    );
+    let running = running.expect("moves to running");
+    assert_eq!(running.started_at, Some(NOW));
+    let later = Timestamp(NOW.0 + 60_000);
+    let (_, failed) = step(&t, &running, Some(&exited(1)), later);
+    let failed = failed.expect("moves to failed");
+    assert_eq!(failed.state, TaskState::Failed);
+    assert_eq!(failed.timestamp, later);
+    assert_eq!(
+        failed.started_at,
+        Some(NOW),
+        "when it started, not when it ended"
+    );
+}

@@ -75,6 +75,10 @@ fn op(index: &Index, report: &TaskReport) -> Option<Op> {
     if status.node_id.is_none() {
         status.node_id = recorded.node_id.clone();
     }
+    // Nor forgets when it started (an agent restarted since may not know).
+    if status.started_at.is_none() {
+        status.started_at = recorded.started_at;
+    }
     if status == recorded {
         return None;
     }

@@ -116,6 +116,9 @@ impl Sim {
         };
         task.status.state = state;
         task.status.timestamp = self.now;
+        if state == TaskState::Running {
+            task.status.started_at.get_or_insert(self.now);
+        }
         task.status.message.clear();
         task.status.exit_code = match state {
             TaskState::Complete => Some(0),

@@ -417,3 +417,35 @@ fn a_worker_stays_busy_for_the_delay_after_its_slot_came_up() {
     sim.converge();
     assert_eq!(images(&sim), ["web:2"; 3]);
 }
+
+#[test]
+fn a_replacement_that_fails_after_its_monitor_window_does_not_stop_the_update() {
+    let cfg = UpdateConfig {
+        failure_action: Some(FailureAction::Pause),
+        parallelism: Some(1),
+        delay: Some(Duration::from_secs(30)),
+        monitor: Some(Duration::from_secs(2)),
+        ..UpdateConfig::default()
+    };
+    let mut sim = running(ServiceObj::test("web").replicas(3).update_config(cfg));
+    set_image(&mut sim, "web:2");
+    sim.converge();
+    let new = sim
+        .live("web")
+        .into_iter()
+        .find(|t| t.spec.service_spec.image.as_deref() == Some("web:2"))
+        .map(|t| t.id.clone());
+    let Some(id) = new else { panic!("no new task") };
+    sim.advance(10_000);
+    sim.report(&id, TaskState::Failed);
+    sim.run_for(1);
+    assert_eq!(state(&sim), UpdateState::Updating, "not paused");
+    // Restarted, then two more slots 30 s apart.
+    sim.run_for(120);
+    assert_eq!(
+        state(&sim),
+        UpdateState::Completed,
+        "it ran for 10 s, past its 2 s monitor window: not the update's fault"
+    );
+    assert_eq!(images(&sim), ["web:2"; 3]);
+}

@@ -36,6 +36,18 @@ fn state(sim: &Sim) -> UpdateState {
     }
 }
 
+/// (id, name) of the first live task running image `web:2`.
+fn first_updated(sim: &Sim) -> (String, String) {
+    match sim
+        .live("web")
+        .into_iter()
+        .find(|t| t.spec.service_spec.image.as_deref() == Some("web:2"))
+    {
+        Some(t) => (t.id.clone(), t.name.clone()),
+        None => panic!("no task runs web:2"),
+    }
+}
+
 fn set_image(sim: &mut Sim, image: &str) {
     sim.edit_service("web", |s| s.spec.image = Some(image.into()));
 }
@@ -145,14 +157,7 @@ fn a_failed_replacement_pauses_the_update() {
     let mut sim = running(ServiceObj::test("web").replicas(3).update_config(cfg));
     set_image(&mut sim, "web:2");
     sim.converge();
-    let new = sim
-        .live("web")
-        .into_iter()
-        .find(|t| t.spec.service_spec.image.as_deref() == Some("web:2"))
-        .map(|t| (t.id.clone(), t.name.clone()));
-    let Some((id, name)) = new else {
-        panic!("no new task")
-    };
+    let (id, name) = first_updated(&sim);
     sim.advance(1_000);
     sim.report(&id, TaskState::Failed);
     sim.run_for(30);
@@ -182,12 +187,8 @@ fn failures_within_max_failure_ratio_do_not_stop_the_update() {
     let mut sim = running(ServiceObj::test("web").replicas(4).update_config(cfg));
     set_image(&mut sim, "web:2");
     sim.converge();
-    let id = sim
-        .live("web")
-        .into_iter()
-        .find(|t| t.spec.service_spec.image.as_deref() == Some("web:2"))
-        .map(|t| t.id.clone());
-    sim.report(&id.unwrap_or_default(), TaskState::Failed);
+    let (id, _) = first_updated(&sim);
+    sim.report(&id, TaskState::Failed);
     sim.run_for(20);
     assert_eq!(images(&sim), ["web:2"; 4]);
     assert_eq!(state(&sim), UpdateState::Completed);
@@ -206,14 +207,7 @@ fn failure_action_rollback_restores_the_previous_spec_with_rollback_config() {
     let mut sim = running(svc);
     set_image(&mut sim, "web:2");
     sim.converge();
-    let new = sim
-        .live("web")
-        .into_iter()
-        .find(|t| t.spec.service_spec.image.as_deref() == Some("web:2"))
-        .map(|t| (t.id.clone(), t.name.clone()));
-    let Some((id, name)) = new else {
-        panic!("no new task")
-    };
+    let (id, name) = first_updated(&sim);
     sim.report(&id, TaskState::Failed);
     let rollback_index = sim.index;
     let actions = sim.pass();
@@ -430,12 +424,7 @@ fn a_replacement_that_fails_after_its_monitor_window_does_not_stop_the_update() 
     let mut sim = running(ServiceObj::test("web").replicas(3).update_config(cfg));
     set_image(&mut sim, "web:2");
     sim.converge();
-    let new = sim
-        .live("web")
-        .into_iter()
-        .find(|t| t.spec.service_spec.image.as_deref() == Some("web:2"))
-        .map(|t| t.id.clone());
-    let Some(id) = new else { panic!("no new task") };
+    let (id, _) = first_updated(&sim);
     sim.advance(10_000);
     sim.report(&id, TaskState::Failed);
     sim.run_for(1);

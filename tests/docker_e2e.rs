@@ -9,6 +9,11 @@ mod docker_e2e_support;
 #[path = "docker_support/mod.rs"]
 mod docker_support;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
 use docker_e2e_support::{Cluster, docker_ok, http_get};
 
 /// A process that exits promptly on SIGTERM (a bare `sleep` as PID 1 would not).
@@ -164,4 +169,64 @@ fn a_restarted_daemon_adopts_the_running_containers() {
         before.iter().all(|id| after.contains(id)),
         "the first containers were adopted, not replaced: {before:?} -> {after:?}"
     );
+}
+
+/// A service whose every task says hello once, then idles until SIGTERM.
+fn talker(replicas: u64) -> String {
+    format!(
+        "services:\n  talk:\n    image: IMAGE\n    command: [\"sh\", \"-c\", \"echo hello; trap 'exit 0' TERM; while true; do sleep 1; done\"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: {replicas}\n"
+    )
+}
+
+#[test]
+fn service_logs_prefix_each_task_and_follow_tasks_started_later() {
+    let Some(cluster) = Cluster::start("e2elogs") else {
+        return;
+    };
+    cluster.apply(&talker(1));
+    cluster.wait_running("talk", 1);
+    let logs = |args: &[&str]| {
+        let mut all = vec!["service", "logs", "talk", "--stack", &cluster.stack];
+        all.extend_from_slice(args);
+        cluster.ctl_ok(&all)
+    };
+    // The container may not have written its line yet when it is reported running.
+    let once = cluster.wait("the task's line in the logs", || {
+        let out = logs(&["--tail", "10"]);
+        out.contains("hello").then_some(out)
+    });
+    assert_eq!(once, "talk.1 | hello\n");
+
+    // Follow, then scale up: the new task's line arrives on the same stream.
+    let mut follow = Command::new(env!("CARGO_BIN_EXE_swarmctl"))
+        .args(["--host", &cluster.daemon().host, "service", "logs", "talk"])
+        .args(["--stack", &cluster.stack, "-f"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("swarmctl runs");
+    let (lines_tx, lines) = mpsc::channel();
+    let stdout = follow.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_line = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !seen.iter().any(|l| l == want) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no {want:?} within 60 s; got {seen:?}"),
+            }
+        }
+    };
+    wait_line("talk.1 | hello");
+    cluster.apply(&talker(2));
+    wait_line("talk.2 | hello");
+    let _ = follow.kill();
+    let _ = follow.wait();
 }

@@ -11,6 +11,7 @@
 
 pub mod action;
 mod apply;
+pub mod handoff;
 pub mod node_drain;
 mod pass;
 pub mod reaper;

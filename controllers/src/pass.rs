@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use model::Timestamp;
 
-use crate::{Action, ClusterView, node_drain, reaper, restart, scheduler, service, update};
+use crate::{
+    Action, ClusterView, handoff, node_drain, reaper, restart, scheduler, service, update,
+};
 
 /// Cluster-wide knobs of the controllers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +33,9 @@ pub fn reconcile_all(view: &ClusterView, now: Timestamp) -> Vec<Action> {
 }
 
 /// Runs every controller: node drain/orphaning first (it frees slots), then restarts (slots
-/// whose task ended), the orchestrator (empty and surplus slots), rolling updates, the
-/// scheduler (so tasks created this pass are placed this pass) and the reaper last.
+/// whose task ended), the orchestrator (empty and surplus slots), rolling updates, the handoff
+/// (stop-first replacements start once their slot is free), the scheduler (so tasks created
+/// this pass are placed this pass) and the reaper last.
 ///
 /// The result has, per existing object, at most one spec write followed by at most one status
 /// write (which then carries no version: the spec write's compare-and-set covers the atomic
@@ -44,6 +47,7 @@ pub fn reconcile_all_with(view: &ClusterView, now: Timestamp, settings: &Setting
     plan.run(|v| restart::reconcile(v, now));
     plan.run(|v| service::reconcile(v, now));
     plan.run(|v| update::reconcile(v, now));
+    plan.run(|v| handoff::reconcile(v, now));
     plan.run(|v| scheduler::reconcile(v, now));
     plan.run(|v| reaper::reconcile_with(v, now, settings.task_history_limit));
     plan.finish()

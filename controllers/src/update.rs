@@ -10,7 +10,8 @@
 //! once): a slot occupies a worker from the moment its replacement is created until the new task
 //! has been up for `delay`, and a freed worker takes the next slot at once — a sliding window,
 //! so one slow slot does not hold back the others. Stop-first shuts the old task down and creates
-//! its replacement, which the scheduler holds until the old one has stopped; start-first creates
+//! its replacement wanting READY: placed and prepared (image, container) while the old one
+//! stops, started by [`crate::handoff`] once it has, as SwarmKit does; start-first creates
 //! the replacement and shuts the old task down once the new one is RUNNING (the agent reports
 //! RUNNING only once a healthcheck passes, so the update is health-gated). Monitoring goes on in
 //! the background, since a replacement that ends by itself at any point after the update
@@ -216,10 +217,15 @@ fn progress(
             .min(todo.len()),
     };
     for (key, old) in todo.into_iter().take(batch) {
+        let mut replacement = namer.task(svc, &key, now);
         if cfg.order == UpdateOrder::StopFirst {
             out.extend(old.into_iter().map(shut_down));
+            // Placed and prepared while the old task stops; `handoff` starts it after.
+            if let Action::CreateTask { spec, .. } = &mut replacement {
+                spec.desired_state = TaskState::Ready;
+            }
         }
-        out.push(namer.task(svc, &key, now));
+        out.push(replacement);
     }
     false
 }

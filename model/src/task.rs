@@ -36,6 +36,9 @@ pub enum TaskState {
     Accepted,
     /// The agent is pulling images, creating networks...
     Preparing,
+    /// The container is created and waits for the go-ahead to start (a stop-first replacement
+    /// prepares while the task it replaces stops).
+    Ready,
     /// The container is starting.
     Starting,
     /// The container is running.
@@ -76,6 +79,7 @@ impl TaskState {
             TaskState::Assigned => "assigned",
             TaskState::Accepted => "accepted",
             TaskState::Preparing => "preparing",
+            TaskState::Ready => "ready",
             TaskState::Starting => "starting",
             TaskState::Running => "running",
             TaskState::Complete => "complete",

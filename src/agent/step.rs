@@ -61,6 +61,8 @@ pub fn step(
 ) -> (StepAction, Option<TaskStatus>) {
     // Jobs want COMPLETE: only desired states past it (SHUTDOWN, REMOVE...) mean "stop".
     let stopping = task.desired_state > TaskState::Complete;
+    // Desired READY: prepare and create the container, but do not start it yet.
+    let held = task.desired_state == TaskState::Ready;
     let stop = || StepAction::Stop {
         signal: task.spec.stop_signal.clone(),
         grace: stop_grace(task),
@@ -108,11 +110,23 @@ pub fn step(
         (_, Some(o)) if o.state == ContainerState::Exited => {
             (StepAction::Release, Some(exited(current, o, now)))
         }
-        (TaskState::Preparing, Some(o)) if o.state == ContainerState::Created => (
-            StepAction::Start,
-            Some(advance(current, TaskState::Starting, Some(o), now)),
+        // Created, and the replaced task has not stopped yet: hold.
+        (TaskState::Preparing, Some(o)) if o.state == ContainerState::Created && held => (
+            StepAction::Wait,
+            Some(advance(current, TaskState::Ready, Some(o), now)),
         ),
-        (TaskState::Preparing, Some(o)) => (
+        (TaskState::Ready, Some(o)) if o.state == ContainerState::Created && held => {
+            (StepAction::Wait, None)
+        }
+        (TaskState::Preparing | TaskState::Ready, Some(o))
+            if o.state == ContainerState::Created =>
+        {
+            (
+                StepAction::Start,
+                Some(advance(current, TaskState::Starting, Some(o), now)),
+            )
+        }
+        (TaskState::Preparing | TaskState::Ready, Some(o)) => (
             StepAction::Wait,
             Some(advance(current, TaskState::Starting, Some(o), now)),
         ),
@@ -121,7 +135,7 @@ pub fn step(
             status.error = Some(REMOVED_OUTSIDE.into());
             (StepAction::Release, Some(status))
         }
-        (_, Some(o)) if o.state == ContainerState::Created => (StepAction::Start, None),
+        (_, Some(o)) if o.state == ContainerState::Created && !held => (StepAction::Start, None),
         (state, Some(o)) => match o.health {
             Some(HealthStatus::Unhealthy) => {
                 let mut status = advance(current, TaskState::Failed, Some(o), now);
@@ -209,6 +223,7 @@ fn message(state: TaskState) -> &'static str {
     match state {
         TaskState::Accepted => "accepted",
         TaskState::Preparing => "preparing",
+        TaskState::Ready => "ready to start",
         TaskState::Starting => "starting",
         TaskState::Running => "started",
         TaskState::Complete => "finished",

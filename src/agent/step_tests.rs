@@ -254,3 +254,23 @@ fn running_records_when_the_task_started_and_later_states_keep_it() {
         "when it started, not when it ended"
     );
 }
+
+#[test]
+fn a_task_wanting_ready_is_created_but_started_only_when_told() {
+    let mut t = task();
+    t.desired_state = TaskState::Ready;
+    let created = container(ContainerState::Created);
+    let (action, next) = step(&t, &at(TaskState::Preparing), Some(&created), NOW);
+    assert_eq!(action, StepAction::Wait);
+    let ready = next.expect("reports ready");
+    assert_eq!(ready.state, TaskState::Ready);
+    assert_eq!(
+        step(&t, &ready, Some(&created), NOW),
+        (StepAction::Wait, None)
+    );
+
+    t.desired_state = TaskState::Running;
+    let (action, next) = step(&t, &ready, Some(&created), NOW);
+    assert_eq!(action, StepAction::Start);
+    assert_eq!(next.map(|s| s.state), Some(TaskState::Starting));
+}

@@ -50,8 +50,13 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
             .and_then(|d| d.update_config.as_ref())
             .and_then(|u| u.order)
             == Some(UpdateOrder::StartFirst);
+        // A replacement wanting READY is placed now and started only once the slot is free.
+        let prepares_first = task.spec.desired_state == TaskState::Ready;
         let slot = SlotKey::of(task).map(|k| (task.spec.service_id.clone(), k));
-        if let Some(other) = slot.and_then(|s| stopping.get(&s)).filter(|_| !start_first) {
+        if let Some(other) = slot
+            .and_then(|s| stopping.get(&s))
+            .filter(|_| !start_first && !prepares_first)
+        {
             explain(
                 task,
                 format!("waiting for task {other} to stop"),
@@ -136,11 +141,25 @@ fn filter<'a>(
     (feasible, rejections)
 }
 
-/// What placed, unfinished tasks already hold on each node.
+/// What placed, unfinished tasks already hold on each node. A task being stopped for a
+/// replacement that waits to start (READY) hands its share to that replacement: the two never
+/// run at once.
 fn committed_usage(view: &ClusterView) -> HashMap<String, Usage> {
+    let handed_over: HashSet<(&str, SlotKey)> = view
+        .tasks
+        .values()
+        .filter(|t| t.spec.desired_state == TaskState::Ready && !t.status.state.is_terminal())
+        .filter_map(|t| Some((t.spec.service_id.as_str(), SlotKey::of(t)?)))
+        .collect();
     let mut usage: HashMap<String, Usage> = HashMap::new();
     for task in view.tasks.values() {
         if task.status.state.is_terminal() {
+            continue;
+        }
+        let handing_over = !is_wanted(task)
+            && SlotKey::of(task)
+                .is_some_and(|k| handed_over.contains(&(task.spec.service_id.as_str(), k)));
+        if handing_over {
             continue;
         }
         if let Some(node) = &task.status.node_id {

@@ -98,6 +98,10 @@ impl Sim {
             }
             if task.spec.desired_state > TaskState::Complete {
                 reports.push((task.id.clone(), TaskState::Shutdown));
+            } else if task.spec.desired_state == TaskState::Ready {
+                if task.status.state < TaskState::Ready {
+                    reports.push((task.id.clone(), TaskState::Ready));
+                }
             } else if task.status.state < TaskState::Running {
                 reports.push((task.id.clone(), TaskState::Running));
             }

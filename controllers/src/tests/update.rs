@@ -66,8 +66,29 @@ fn stop_first_updates_one_slot_at_a_time_gated_by_delay() {
     assert_eq!(created(&first).len(), 1);
     assert_eq!(
         created(&first)[0].3.state,
-        TaskState::Pending,
-        "waits for the old task to stop"
+        TaskState::Assigned,
+        "placed at once, to be prepared while the old task stops"
+    );
+    let replacement = sim
+        .live("web")
+        .into_iter()
+        .find(|t| t.spec.desired_state == TaskState::Ready)
+        .map(|t| t.id.clone());
+    let Some(replacement) = replacement else {
+        panic!("the replacement wants READY: {first:#?}")
+    };
+    sim.report(&replacement, TaskState::Ready);
+    assert!(
+        sim.pass().is_empty(),
+        "not started while the old task stops"
+    );
+    for id in shut(&first) {
+        sim.report(&id, TaskState::Shutdown);
+    }
+    let go = sim.pass();
+    assert!(
+        go.iter().any(|a| matches!(a, Action::SetDesiredState { task_id, desired: TaskState::Running, .. } if *task_id == replacement)),
+        "started once the old task stopped: {go:#?}"
     );
     let status = &sim.view.services["web"].status;
     assert_eq!(state(&sim), UpdateState::Updating);
@@ -437,4 +458,24 @@ fn a_replacement_that_fails_after_its_monitor_window_does_not_stop_the_update() 
         "it ran for 10 s, past its 2 s monitor window: not the update's fault"
     );
     assert_eq!(images(&sim), ["web:2"; 3]);
+}
+
+#[test]
+fn a_stop_first_replacement_takes_over_the_reservation_of_the_task_it_replaces() {
+    let svc = ServiceObj::test("web")
+        .replicas(1)
+        .reserve(0.0, 100 << 20)
+        .update_config(config(1, 0));
+    let mut sim = Sim::new(view![svc, NodeObj::test("n1").memory(100 << 20)]);
+    sim.converge();
+    set_image(&mut sim, "web:2");
+    let first = sim.pass();
+    assert_eq!(
+        created(&first)[0].3.node_id.as_deref(),
+        Some("n1"),
+        "placed on the full node: the old task's memory is handed over: {first:#?}"
+    );
+    sim.converge();
+    assert_eq!(images(&sim), ["web:2"]);
+    assert_eq!(state(&sim), UpdateState::Completed);
 }

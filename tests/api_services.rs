@@ -112,6 +112,25 @@ async fn ps_rows_have_the_contract_shape_and_slot_history() {
     server.stop().await;
 }
 
+/// A log source whose containers say which they are and what tail they were asked for (the
+/// trailing newline is the API's to trim); following keeps the stream open, like
+/// `docker logs -f`.
+fn echo_source(target: LogTarget, options: LogOptions) -> LogLines {
+    let lines = vec![
+        Ok(format!(
+            "hello from {}",
+            target.container_id.unwrap_or_default()
+        )),
+        Ok(format!("tail={:?}\n", options.tail)),
+    ];
+    let rest = if options.follow {
+        futures_util::stream::pending().boxed()
+    } else {
+        futures_util::stream::empty().boxed()
+    };
+    futures_util::stream::iter(lines).chain(rest).boxed()
+}
+
 #[tokio::test]
 async fn logs_need_a_source_and_prefix_each_line_with_the_task() {
     let server = Server::start().await;
@@ -129,17 +148,8 @@ async fn logs_need_a_source_and_prefix_each_line_with_the_task() {
     );
     server.stop().await;
 
-    let source = |target: LogTarget, options: LogOptions| -> LogLines {
-        let lines = vec![
-            Ok(format!(
-                "hello from {}",
-                target.container_id.unwrap_or_default()
-            )),
-            Ok(format!("tail={:?}\n", options.tail)),
-        ];
-        futures_util::stream::iter(lines).boxed()
-    };
-    let server = Server::start_with(|store| ApiState::new(store).with_logs(Arc::new(source))).await;
+    let server =
+        Server::start_with(|store| ApiState::new(store).with_logs(Arc::new(echo_source))).await;
     let (web, node) = shop(&server).await;
     task(
         &server,
@@ -189,23 +199,8 @@ async fn logs_need_a_source_and_prefix_each_line_with_the_task() {
 
 #[tokio::test]
 async fn following_logs_picks_up_tasks_that_start_later() {
-    // Following keeps each container's stream open, like `docker logs -f`.
-    let source = |target: LogTarget, options: LogOptions| -> LogLines {
-        let lines = vec![
-            Ok(format!(
-                "hello from {}",
-                target.container_id.unwrap_or_default()
-            )),
-            Ok(format!("tail={:?}", options.tail)),
-        ];
-        let rest = if options.follow {
-            futures_util::stream::pending().boxed()
-        } else {
-            futures_util::stream::empty().boxed()
-        };
-        futures_util::stream::iter(lines).chain(rest).boxed()
-    };
-    let server = Server::start_with(|store| ApiState::new(store).with_logs(Arc::new(source))).await;
+    let server =
+        Server::start_with(|store| ApiState::new(store).with_logs(Arc::new(echo_source))).await;
     let (web, node) = shop(&server).await;
     let running = json!({"state": "running", "container_id": "c1"});
     task(&server, &web, 1, 1, &node, "running", running).await;

@@ -377,9 +377,18 @@ async fn apply_wait_follows_convergence_or_times_out() {
     );
     assert!(
         run.stdout
-            .contains("web  1/1 running  done\nstack fast converged"),
+            .contains("web  1/1 running  done\nstack fast converged in "),
         "{}",
         run.stdout
+    );
+    let took = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("stack fast converged in "))
+        .unwrap_or_default();
+    assert!(
+        took.ends_with('s') && took.trim_end_matches('s').parse::<f64>().is_ok(),
+        "a measured duration, as `0.4s`: {took:?}"
     );
     server.stop().await;
 }

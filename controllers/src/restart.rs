@@ -30,9 +30,9 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     out
 }
 
-/// What the policy decides for one slot.
-#[derive(Debug, PartialEq)]
-enum Decision {
+/// What the policy decides for one slot whose newest task ended on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
     /// The policy does not restart this ending (condition none, or success under on-failure).
     Leave,
     /// Too many attempts within the window.
@@ -49,30 +49,17 @@ pub fn reconcile_service(
     namer: &mut Namer,
     out: &mut Vec<Action>,
 ) {
-    let policy = svc
-        .spec
-        .deploy
-        .as_ref()
-        .and_then(|d| d.restart_policy.clone())
-        .unwrap_or_default();
-    // Only slots the service still wants: a scaled-away slot or a global task on a node that
-    // no longer takes new tasks (paused, drained, down) is not restarted.
-    let desired: BTreeSet<SlotKey> = desired_slots(svc, view).into_iter().collect();
+    let policy = policy_of(svc);
     let mut exhausted = Vec::new();
-    for (key, tasks) in slots_of(view, &svc.id) {
-        if !desired.contains(&key) {
-            continue;
-        }
-        let Fate::Ended(latest) = fate(svc, &tasks) else {
-            continue;
-        };
-        match decide(&policy, &tasks, latest, now) {
+    for (key, latest, decision) in decisions(svc, view, now) {
+        match decision {
             Decision::Leave => {}
             Decision::Exhausted => exhausted.push(key),
             Decision::Restart { attempt } => {
                 out.push(shut_down(latest));
                 let delay = policy.delay.unwrap_or(DEFAULT_RESTART_DELAY);
-                let status = held_status(latest, attempt, &policy, delay, now);
+                let ended = ended_task(svc, view, latest);
+                let status = held_status(&ended, attempt, &policy, delay, now);
                 out.push(namer.task_with(svc, &key, status));
             }
         }
@@ -90,6 +77,41 @@ pub fn reconcile_service(
     }
 }
 
+/// The service's restart policy, Docker's defaults where unset.
+fn policy_of(svc: &ServiceObj) -> RestartPolicy {
+    svc.spec
+        .deploy
+        .as_ref()
+        .and_then(|d| d.restart_policy.clone())
+        .unwrap_or_default()
+}
+
+/// The policy's decision for every slot of `svc` the service still wants whose newest task
+/// ended on its own, with that task. Pure, so `apply --wait` judges a failing slot by the same
+/// rule that restarts it.
+pub fn decisions<'a>(
+    svc: &ServiceObj,
+    view: &'a ClusterView,
+    now: Timestamp,
+) -> Vec<(SlotKey, &'a TaskObj, Decision)> {
+    let policy = policy_of(svc);
+    // Only slots the service still wants: a scaled-away slot or a global task on a node that
+    // no longer takes new tasks (paused, drained, down) is not restarted.
+    let desired: BTreeSet<SlotKey> = desired_slots(svc, view).into_iter().collect();
+    slots_of(view, &svc.id)
+        .into_iter()
+        .filter(|(key, _)| desired.contains(key))
+        .filter_map(|(key, tasks)| {
+            let Fate::Ended(latest) = fate(svc, &tasks) else {
+                return None;
+            };
+            Some((key, latest, decide(&policy, &tasks, latest, now)))
+        })
+        .collect()
+}
+
+/// What `policy` decides for a slot (`slot` oldest first) whose newest task `latest` ended:
+/// attempts are the slot's endings within `window`; `max_attempts` 0 or unset is unlimited.
 fn decide(policy: &RestartPolicy, slot: &[&TaskObj], latest: &TaskObj, now: Timestamp) -> Decision {
     match policy.condition.unwrap_or(RestartCondition::Any) {
         RestartCondition::None => return Decision::Leave,
@@ -120,9 +142,10 @@ fn decide(policy: &RestartPolicy, slot: &[&TaskObj], latest: &TaskObj, now: Time
     }
 }
 
-/// NEW when there is no delay; else PENDING until `now + delay`, saying why.
+/// NEW when there is no delay; else PENDING until `now + delay`, saying why, with the ended
+/// task's id and error (the replacement is what `ps` and `apply --wait` show for the slot).
 fn held_status(
-    ended: &TaskObj,
+    ended: &str,
     attempt: u64,
     policy: &RestartPolicy,
     delay: Duration,
@@ -132,23 +155,44 @@ fn held_status(
         .max_attempts
         .filter(|m| *m > 0)
         .map_or(String::new(), |m| format!(" of {m}"));
-    let why = format!(
-        "restart {attempt}{of} after task {} {}",
-        ended.name, ended.status.state
-    );
+    let held = if delay.0 == 0 {
+        String::new()
+    } else {
+        format!(" delayed {delay} by the restart policy,")
+    };
+    let message = format!("restart {attempt}{of}{held} after task {ended}");
     if delay.0 == 0 {
         return TaskStatus {
-            message: why,
+            message,
             timestamp: now,
             ..TaskStatus::default()
         };
     }
     TaskStatus {
         state: TaskState::Pending,
-        message: format!("{why}: delayed {delay} by the restart policy"),
+        message,
         timestamp: after(now, delay),
         ..TaskStatus::default()
     }
+}
+
+/// `web.2 (00000000002a0001) failed: exit code 3`: a task as `ps` names it (the store name
+/// ends in a sequence nobody can look up), its id, how it ended and its error.
+pub fn ended_task(svc: &ServiceObj, view: &ClusterView, task: &TaskObj) -> String {
+    let slot = match SlotKey::of(task) {
+        Some(SlotKey::Node(id)) => view
+            .nodes
+            .get(&id)
+            .map_or(id, |node| node.status.hostname.clone()),
+        Some(key) => key.to_string(),
+        None => task.name.clone(),
+    };
+    let mut text = format!("{}.{slot} ({}) {}", svc.name, task.id, task.status.state);
+    if let Some(error) = task.status.error.as_deref().filter(|e| !e.is_empty()) {
+        text.push_str(": ");
+        text.push_str(error);
+    }
+    text
 }
 
 /// `restart attempts exhausted for slot 2 (max_attempts 3 within 1m)`, or empty.

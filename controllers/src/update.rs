@@ -262,7 +262,9 @@ fn over_failure_ratio(
         return None;
     }
     failed.sort_by(by_creation);
-    failed.first().map(|t| t.name.clone())
+    failed
+        .first()
+        .map(|t| crate::restart::ended_task(svc, view, t))
 }
 
 /// Applies the failure action: pause, or roll back to `previous_spec`.

@@ -94,6 +94,16 @@ pub fn human_duration(seconds: i64) -> String {
     }
 }
 
+/// A measured wait, as `converged in 0.4s`: `0.4s`, `12s`, `2m05s`.
+pub fn elapsed(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        s if s < 10 => format!("{:.1}s", d.as_secs_f64()),
+        s if s < 60 => format!("{s}s"),
+        s => format!("{}m{:02}s", s / 60, s % 60),
+    }
+}
+
 /// `running` -> `Running`, as Docker's tables write states.
 pub fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
@@ -155,6 +165,10 @@ mod tests {
         assert_eq!(human_duration(3 * 3600), "3 hours");
         assert_eq!(human_duration(3 * 86_400), "3 days");
         assert_eq!(capitalized("running"), "Running");
+        let ms = std::time::Duration::from_millis;
+        assert_eq!(elapsed(ms(400)), "0.4s");
+        assert_eq!(elapsed(ms(12_300)), "12s");
+        assert_eq!(elapsed(ms(125_000)), "2m05s");
         assert_eq!(truncated("abcdef", 4, false), "abc…");
         assert_eq!(truncated("abcdef", 4, true), "abcdef");
     }

@@ -41,7 +41,7 @@ pub async fn run(
             };
             let tasks = client.tasks(filter).await?;
             let nodes = client.list(Kind::Node, None).await?;
-            let progress = convergence.observe(&services, &tasks, &nodes);
+            let progress = convergence.observe(&services, &tasks, &nodes, crate::apply::now());
             let width = progress.iter().map(|p| p.service.len()).max().unwrap_or(0);
             for p in &progress {
                 let mut text = p.line(width);
@@ -62,9 +62,9 @@ pub async fn run(
             }
             tokio::time::sleep(POLL).await;
         };
-        let elapsed = super::output::human_duration(started.elapsed().as_secs() as i64);
+        let elapsed = super::output::elapsed(started.elapsed());
         if last.iter().all(|p| p.verdict == Verdict::Done) {
-            say(&format!("stack {stack} converged ({elapsed})"));
+            say(&format!("stack {stack} converged in {elapsed}"));
             continue;
         }
         code = 1;

@@ -1,21 +1,27 @@
 //! Whether a stack has converged after an apply (`apply --wait`): pure, over the records a
-//! client polls, so the rules are tested without a cluster.
+//! client polls, so the rules are tested without a cluster. What the cluster will do next is
+//! judged by the controllers' own functions ([`same_runtime`], [`desired_slots`],
+//! [`restart::decisions`]), never a copy, so `--wait` gives up only when the cluster does.
 //!
-//! A service is done when its desired number of tasks run the spec it had right after the
-//! apply (task snapshots run the same containers), no older task still runs, and no rolling update
-//! is in progress; a job is done when that many tasks completed. It has failed when its update
-//! paused or rolled back (or its spec changed under us), or when a slot's task failed and the
-//! restart policy will not replace it.
+//! A service is done when each slot it wants (replicas 1..n, or each eligible node) has a task
+//! running the spec it had right after the apply (task snapshots run the same containers), no
+//! other task still runs (an older spec, or a slot scaled away), and no rolling update is in
+//! progress; a job is done when each slot's task completed. It has failed when its update
+//! paused or rolled back (or its spec changed under us), or when the restart policy leaves a
+//! slot empty.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use model::service::{RestartCondition, ServiceSpec, ServiceStatus, UpdateState};
-use model::{
-    Availability, Kind, NodeSpec, NodeState, NodeStatus, TaskSpec, TaskState, TaskStatus, Timestamp,
-};
+use controllers::restart::{self, Decision};
+use controllers::service::desired_slots;
+use controllers::tasks::{SlotKey, is_live, same_runtime};
+use controllers::{ClusterView, ServiceObj, TaskObj};
+use model::service::{RestartCondition, ServiceSpec, UpdateState};
+use model::{Kind, TaskSpec, TaskState, Timestamp};
 use serde::Serialize;
 
-use super::ps::{TaskRow, task_rows};
+use super::ps::task_rows;
+use crate::runtime::Snapshot;
 use crate::store::Record;
 
 /// Where one service stands.
@@ -81,21 +87,17 @@ impl Convergence {
         }
     }
 
-    /// Progress of every service in `services`, by name.
+    /// Progress of every service in `services`, by name, at `now` (restart windows count
+    /// from it).
     pub fn observe(
         &mut self,
         services: &[Record],
         tasks: &[Record],
         nodes: &[Record],
+        now: Timestamp,
     ) -> Vec<Progress> {
-        let eligible = nodes
-            .iter()
-            .filter(|n| {
-                let status: NodeStatus = n.status_as().unwrap_or_default();
-                let spec: NodeSpec = n.spec_as().unwrap_or_default();
-                status.state == NodeState::Ready && spec.availability == Availability::Active
-            })
-            .count();
+        let records = services.iter().chain(tasks).chain(nodes).cloned().collect();
+        let snapshot = Snapshot::from_records(0, records);
         let mut services: Vec<&Record> = services
             .iter()
             .filter(|r| r.kind == Kind::Service)
@@ -103,163 +105,200 @@ impl Convergence {
         services.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         services
             .into_iter()
-            .map(|service| {
-                let spec: ServiceSpec = service.spec_as().unwrap_or_default();
+            .map(|record| {
+                let Some(svc) = snapshot.view.services.get(&record.id) else {
+                    let why = snapshot
+                        .unreadable
+                        .iter()
+                        .find(|(_, id, _)| *id == record.id)
+                        .map_or("", |(_, _, err)| err.as_str());
+                    return unreadable(record, why);
+                };
                 let applied = self
                     .applied
-                    .entry(service.id.clone())
-                    .or_insert_with(|| spec.clone())
+                    .entry(svc.id.clone())
+                    .or_insert_with(|| svc.spec.clone())
                     .clone();
-                let own: Vec<Record> = tasks
-                    .iter()
-                    .filter(|t| {
-                        t.spec_as::<TaskSpec>()
-                            .is_ok_and(|s| s.service_id == service.id)
-                    })
-                    .cloned()
-                    .collect();
-                judge(service, &spec, &applied, &own, nodes, eligible, self.since)
+                let view = Judged {
+                    record,
+                    svc,
+                    view: &snapshot.view,
+                    applied: &applied,
+                };
+                view.judge(tasks, nodes, self.since, now)
             })
             .collect()
     }
 }
 
-fn judge(
-    service: &Record,
-    spec: &ServiceSpec,
-    applied: &ServiceSpec,
-    tasks: &[Record],
-    nodes: &[Record],
-    eligible_nodes: usize,
-    since: Timestamp,
-) -> Progress {
-    let status: ServiceStatus = service.status_as().unwrap_or_default();
-    let mode = spec.mode();
-    let typed: Vec<(TaskSpec, TaskStatus)> = tasks
-        .iter()
-        .filter_map(|t| Some((t.spec_as().ok()?, t.status_as().ok()?)))
-        .collect();
-    let current = |t: &TaskSpec| same_runtime(&t.service_spec, applied);
-    // Only the applied spec's tasks explain this apply's progress.
-    let applied_tasks: Vec<Record> = tasks
-        .iter()
-        .filter(|t| t.spec_as::<TaskSpec>().is_ok_and(|s| current(&s)))
-        .cloned()
-        .collect();
-    let rows = task_rows(std::slice::from_ref(service), &applied_tasks, nodes);
-    let live = |t: &TaskSpec| !t.desired_state.is_terminal();
-    let counted_state = if mode.is_job() {
-        TaskState::Complete
-    } else {
-        TaskState::Running
-    };
-    let done = typed
-        .iter()
-        .filter(|(t, s)| current(t) && s.state == counted_state && (mode.is_job() || live(t)))
-        .count() as u64;
-    let desired = spec.replicas().unwrap_or_else(|| {
-        typed
-            .iter()
-            .filter(|(t, s)| current(t) && (live(t) || s.state == TaskState::Complete))
-            .count() as u64
-    });
-    let old_running = typed
-        .iter()
-        .any(|(t, s)| !current(t) && s.state == TaskState::Running);
-    let update = status.update.as_ref();
-    let updating = update.is_some_and(|u| {
-        matches!(
-            u.state,
-            UpdateState::Updating | UpdateState::RollbackStarted
-        )
-    });
-    let problems: Vec<String> = rows
-        .iter()
-        .filter(|r| !r.history)
-        .filter_map(|r| Some(format!("{}: {}", r.name, r.error.as_ref()?)))
-        .collect();
+/// One service, the cluster around it, and the spec it had right after the apply.
+struct Judged<'a> {
+    record: &'a Record,
+    svc: &'a ServiceObj,
+    view: &'a ClusterView,
+    applied: &'a ServiceSpec,
+}
 
-    let failure = update
-        .filter(|u| u.started_at >= since)
-        .and_then(|u| match u.state {
-            UpdateState::Paused | UpdateState::RollbackPaused => {
-                Some(format!("update paused: {}", u.message))
-            }
-            UpdateState::RollbackCompleted => Some(format!("update rolled back: {}", u.message)),
-            _ => None,
-        })
-        .or_else(|| {
-            (spec != applied).then(|| {
-                "its spec changed after the apply (rolled back, or changed by someone else)".into()
-            })
-        })
-        .or_else(|| given_up(spec, &rows));
-    let waiting_for_global = mode.is_global() && desired == 0 && eligible_nodes > 0;
-    let verdict = match failure {
-        Some(reason) => Verdict::Failed(reason.trim_end_matches([':', ' ']).to_owned()),
-        None if done >= desired && !old_running && !updating && !waiting_for_global => {
-            Verdict::Done
-        }
-        None => Verdict::Converging,
-    };
-    Progress {
-        service: service.metadata.name.clone(),
-        desired,
-        done,
-        counted: if mode.is_job() {
-            "completed"
+impl Judged<'_> {
+    fn judge(
+        &self,
+        tasks: &[Record],
+        nodes: &[Record],
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Progress {
+        let svc = self.svc;
+        let mode = svc.spec.mode();
+        let current = |t: &TaskObj| same_runtime(&t.spec.service_spec, self.applied);
+        let wanted: BTreeSet<SlotKey> = desired_slots(svc, self.view).into_iter().collect();
+        let in_wanted = |t: &TaskObj| SlotKey::of(t).is_some_and(|k| wanted.contains(&k));
+        let own: Vec<&TaskObj> = self.view.tasks_of(&svc.id).collect();
+        let counted_state = if mode.is_job() {
+            TaskState::Complete
         } else {
-            "running"
-        },
-        update: update.map(|u| u.state.as_str().to_owned()),
-        problems,
-        verdict,
+            TaskState::Running
+        };
+        // Slots, not tasks: a slot counts once however many of its tasks ran.
+        let done_slots: BTreeSet<SlotKey> = own
+            .iter()
+            .filter(|t| current(t) && t.status.state == counted_state)
+            .filter(|t| mode.is_job() || is_live(t))
+            .filter_map(|t| SlotKey::of(t).filter(|k| wanted.contains(k)))
+            .collect();
+        // An older spec's task, or one in a slot scaled away (or on a node that no longer takes
+        // the service), is not done until it stopped.
+        let stray_running = own
+            .iter()
+            .any(|t| t.status.state == TaskState::Running && !(current(t) && in_wanted(t)));
+        let update = svc.status.update.as_ref();
+        let updating = update.is_some_and(|u| {
+            matches!(
+                u.state,
+                UpdateState::Updating | UpdateState::RollbackStarted
+            )
+        });
+        // Only the applied spec's tasks explain this apply's progress.
+        let applied_tasks: Vec<Record> = tasks
+            .iter()
+            .filter(|t| {
+                t.spec_as::<TaskSpec>().is_ok_and(|s| {
+                    s.service_id == svc.id && same_runtime(&s.service_spec, self.applied)
+                })
+            })
+            .cloned()
+            .collect();
+        let rows = task_rows(std::slice::from_ref(self.record), &applied_tasks, nodes);
+        let problems: Vec<String> = rows
+            .iter()
+            .filter(|r| !r.history)
+            .filter_map(|r| Some(format!("{}: {}", r.name, r.error.as_ref()?)))
+            .collect();
+
+        let failure = update
+            .filter(|u| u.started_at >= since)
+            .and_then(|u| update_failure(u.state, &u.message))
+            .or_else(|| {
+                (svc.spec != *self.applied).then(|| {
+                    "its spec changed after the apply (rolled back, or changed by someone else)"
+                        .into()
+                })
+            })
+            .or_else(|| self.given_up(now));
+        let desired = wanted.len() as u64;
+        let done = done_slots.len() as u64;
+        let verdict = match failure {
+            Some(reason) => Verdict::Failed(reason),
+            None if done >= desired && !stray_running && !updating => Verdict::Done,
+            None => Verdict::Converging,
+        };
+        Progress {
+            service: self.record.metadata.name.clone(),
+            desired,
+            done,
+            counted: if mode.is_job() {
+                "completed"
+            } else {
+                "running"
+            },
+            update: update.map(|u| u.state.as_str().to_owned()),
+            problems,
+            verdict,
+        }
+    }
+
+    /// The first slot the restart policy leaves empty, by the controllers' own decision.
+    fn given_up(&self, now: Timestamp) -> Option<String> {
+        let svc = self.svc;
+        let policy = svc
+            .spec
+            .deploy
+            .as_ref()
+            .and_then(|d| d.restart_policy.clone())
+            .unwrap_or_default();
+        restart::decisions(svc, self.view, now)
+            .into_iter()
+            .find_map(|(_, task, decision)| {
+                let ended = restart::ended_task(svc, self.view, task);
+                match decision {
+                    Decision::Restart { .. } => None,
+                    Decision::Exhausted => {
+                        let window = policy
+                            .window
+                            .filter(|w| w.0 > 0)
+                            .map_or(String::new(), |w| format!(" within {w}"));
+                        Some(format!(
+                            "restart attempts exhausted (max_attempts {}{window}) after task {ended}",
+                            policy.max_attempts.unwrap_or_default()
+                        ))
+                    }
+                    Decision::Leave => {
+                        let condition = match policy.condition {
+                            Some(RestartCondition::None) => "none",
+                            Some(RestartCondition::OnFailure) => "on-failure",
+                            Some(RestartCondition::Any) | None => "any",
+                        };
+                        Some(format!(
+                            "not restarted (restart_policy condition {condition}) after task {ended}"
+                        ))
+                    }
+                }
+            })
     }
 }
 
-/// Whether two specs run the same containers. Mirrors the update controller's rule: a scale or
-/// a policy edit replaces no task, so tasks keep a snapshot that differs only there.
-fn same_runtime(a: &ServiceSpec, b: &ServiceSpec) -> bool {
-    let runtime = |spec: &ServiceSpec| {
-        let mut spec = spec.clone();
-        if let Some(deploy) = spec.deploy.as_mut() {
-            deploy.replicas = None;
-            deploy.labels.clear();
-            deploy.restart_policy = None;
-            deploy.update_config = None;
-            deploy.rollback_config = None;
+/// Why a paused or rolled-back update fails the apply, said once: the update controller's
+/// messages already begin `update paused ...` or `update rolled back ...`.
+fn update_failure(state: UpdateState, message: &str) -> Option<String> {
+    let said = |prefix: &str| {
+        if message.starts_with(prefix) {
+            message.to_owned()
+        } else if message.is_empty() {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}: {message}")
         }
-        spec
     };
-    a == b || runtime(a) == runtime(b)
+    match state {
+        UpdateState::Paused => Some(said("update paused")),
+        UpdateState::RollbackPaused => Some(said("rollback paused")),
+        UpdateState::RollbackStarted => Some(said("update rolled back")),
+        // The controller replaced the reason with `rollback completed`.
+        UpdateState::RollbackCompleted => Some("update rolled back".to_owned()),
+        UpdateState::Updating | UpdateState::Completed => None,
+    }
 }
 
-/// A slot whose newest task failed and that the restart policy will not refill (`rows` are
-/// the tasks of the applied spec only).
-fn given_up(spec: &ServiceSpec, rows: &[TaskRow]) -> Option<String> {
-    let policy = spec.deploy.as_ref().and_then(|d| d.restart_policy.as_ref());
-    let condition = policy.and_then(|p| p.condition);
-    let max_attempts = policy.and_then(|p| p.max_attempts);
-    let failed = |r: &TaskRow| matches!(r.state, TaskState::Failed | TaskState::Rejected);
-    let starts: Vec<usize> = (0..rows.len()).filter(|&i| !rows[i].history).collect();
-    for (n, &start) in starts.iter().enumerate() {
-        let end = starts.get(n + 1).copied().unwrap_or(rows.len());
-        let slot = &rows[start..end];
-        let head = &slot[0];
-        if !failed(head) {
-            continue;
-        }
-        let failures = slot.iter().filter(|r| failed(r)).count() as u64;
-        let exhausted = max_attempts.is_some_and(|max| failures > max);
-        if condition == Some(RestartCondition::None) || exhausted {
-            let error = head.error.as_deref().unwrap_or("failed");
-            return Some(format!(
-                "{} failed and its restart policy does not replace it: {error}",
-                head.name
-            ));
-        }
+/// A service whose record this client cannot read (a newer manager's format, say).
+fn unreadable(record: &Record, why: &str) -> Progress {
+    Progress {
+        service: record.metadata.name.clone(),
+        desired: 0,
+        done: 0,
+        counted: "running",
+        update: None,
+        problems: Vec::new(),
+        verdict: Verdict::Failed(format!("cannot read the service record: {why}")),
     }
-    None
 }
 
 #[cfg(test)]

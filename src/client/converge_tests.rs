@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 
 use super::*;
 
+/// The client's clock in these tests.
+const NOW: Timestamp = Timestamp(1_000_000);
+
 fn record(kind: Kind, id: &str, created: i64, spec: Value, status: Value) -> Record {
     Record {
         kind,
@@ -37,7 +40,9 @@ fn task(id: &str, slot: u64, created: i64, image: &str, desired: &str, status: V
 }
 
 fn verdicts(c: &mut Convergence, svc: &Record, tasks: &[Record]) -> (Verdict, u64, u64) {
-    let p = c.observe(std::slice::from_ref(svc), tasks, &[]).remove(0);
+    let p = c
+        .observe(std::slice::from_ref(svc), tasks, &[], NOW)
+        .remove(0);
     (p.verdict, p.done, p.desired)
 }
 
@@ -76,6 +81,18 @@ fn a_paused_update_or_a_rolled_back_spec_fails() {
         verdict,
         Verdict::Failed("update paused: 2 of 2 tasks failed".into())
     );
+    // The controller's own message is not prefixed again.
+    let worded = service(
+        spec.clone(),
+        json!({"update": {"state": "paused", "started_at": 10, "message": "update paused due to failure of task web.1 (t1) failed: exit code 1"}}),
+    );
+    let (verdict, ..) = verdicts(&mut c, &worded, &[]);
+    assert_eq!(
+        verdict,
+        Verdict::Failed(
+            "update paused due to failure of task web.1 (t1) failed: exit code 1".into()
+        )
+    );
     // A pause from before this apply is history.
     let mut later = Convergence::new(Timestamp(50));
     assert_eq!(verdicts(&mut later, &paused, &[]).0, Verdict::Converging);
@@ -84,44 +101,137 @@ fn a_paused_update_or_a_rolled_back_spec_fails() {
     assert!(matches!(verdict, Verdict::Failed(r) if r.contains("spec changed")));
 }
 
+/// A task of `svc` (its snapshot is the service's spec) in `slot`.
+fn task_of(svc: &Record, id: &str, slot: u64, desired: &str, status: Value) -> Record {
+    let mut t = task(id, slot, 1, "a", desired, status);
+    t.spec["service_spec"] = svc.spec.clone();
+    t
+}
+
+/// A task of `svc` that failed at `at` with `exit code 3`.
+fn failed_at(svc: &Record, id: &str, slot: u64, desired: &str, at: i64) -> Record {
+    let status = json!({"state": "failed", "error": "exit code 3", "timestamp": at});
+    task_of(svc, id, slot, desired, status)
+}
+
+fn with_policy(policy: Value) -> Record {
+    service(
+        json!({"image": "a", "deploy": {"replicas": 1, "restart_policy": policy}}),
+        Value::Null,
+    )
+}
+
 #[test]
-fn a_failed_slot_the_restart_policy_gives_up_on_fails_and_problems_are_listed() {
+fn a_failed_slot_the_restart_policy_gives_up_on_fails_with_the_task_and_its_error() {
     let svc = service(
         json!({"image": "a", "deploy": {"replicas": 2, "restart_policy": {"condition": "on-failure", "max_attempts": 1}}}),
         Value::Null,
     );
-    let applied = |t: Record| {
-        let mut t = t;
-        t.spec["service_spec"] = svc.spec.clone();
-        t
-    };
-    let failed = json!({"state": "failed", "error": "exit code 3"});
+    let pending = json!({"state": "pending", "message": "no suitable node"});
     let mut tasks = vec![
-        applied(task("t1", 1, 1, "a", "shutdown", failed.clone())),
-        applied(task(
-            "t2",
-            2,
-            1,
-            "a",
-            "running",
-            json!({"state": "pending", "message": "no suitable node"}),
-        )),
+        failed_at(&svc, "t1", 1, "running", 1),
+        task_of(&svc, "t2", 2, "running", pending),
     ];
     let mut c = Convergence::new(Timestamp(0));
-    let progress = c.observe(std::slice::from_ref(&svc), &tasks, &[]).remove(0);
-    assert_eq!(progress.verdict, Verdict::Converging);
+    let progress = c
+        .observe(std::slice::from_ref(&svc), &tasks, &[], NOW)
+        .remove(0);
+    assert_eq!(progress.verdict, Verdict::Converging, "one restart is left");
     assert_eq!(
         progress.problems,
         ["web.1: exit code 3", "web.2: no suitable node"]
     );
-    tasks.push(applied(task("t3", 1, 2, "a", "shutdown", failed)));
+    // The controller acknowledged t1 and its replacement t3 failed too: 2 attempts > 1.
+    tasks[0] = failed_at(&svc, "t1", 1, "shutdown", 1);
+    tasks.push(failed_at(&svc, "t3", 1, "running", 2));
     let (verdict, ..) = verdicts(&mut c, &svc, &tasks);
     assert_eq!(
         verdict,
         Verdict::Failed(
-            "web.1 failed and its restart policy does not replace it: exit code 3".into()
+            "restart attempts exhausted (max_attempts 1) after task web.1 (t3) failed: exit code 3"
+                .into()
         )
     );
+    let none = with_policy(json!({"condition": "none"}));
+    let mut c = Convergence::new(Timestamp(0));
+    let (verdict, ..) = verdicts(&mut c, &none, &[failed_at(&none, "t1", 1, "running", 1)]);
+    assert_eq!(
+        verdict,
+        Verdict::Failed(
+            "not restarted (restart_policy condition none) after task web.1 (t1) failed: exit code 3"
+                .into()
+        )
+    );
+}
+
+#[test]
+fn max_attempts_zero_is_unlimited_as_in_the_controllers_and_docker() {
+    let svc = with_policy(json!({"max_attempts": 0}));
+    let mut tasks: Vec<Record> = (1..=5)
+        .map(|n| failed_at(&svc, &format!("t{n}"), 1, "shutdown", n))
+        .collect();
+    tasks.push(failed_at(&svc, "t6", 1, "running", 6));
+    let mut c = Convergence::new(Timestamp(0));
+    let (verdict, done, desired) = verdicts(&mut c, &svc, &tasks);
+    assert_eq!((verdict, done, desired), (Verdict::Converging, 0, 1));
+}
+
+#[test]
+fn attempts_outside_the_restart_window_do_not_count() {
+    let svc = with_policy(json!({"max_attempts": 1, "window": "10s"}));
+    let mut c = Convergence::new(Timestamp(0));
+    // One failure long before the window, one inside it: one attempt within 10s.
+    let old = failed_at(&svc, "t1", 1, "shutdown", NOW.0 - 60_000);
+    let recent = failed_at(&svc, "t2", 1, "running", NOW.0 - 1_000);
+    let (verdict, ..) = verdicts(&mut c, &svc, &[old, recent.clone()]);
+    assert_eq!(verdict, Verdict::Converging);
+    // Both inside the window: exhausted.
+    let old = failed_at(&svc, "t1", 1, "shutdown", NOW.0 - 5_000);
+    let (verdict, ..) = verdicts(&mut c, &svc, &[old, recent]);
+    assert!(
+        matches!(&verdict, Verdict::Failed(r) if r.starts_with("restart attempts exhausted (max_attempts 1 within 10s) after task web.1 (t2)")),
+        "{verdict:?}"
+    );
+}
+
+#[test]
+fn an_empty_deploy_runs_the_same_containers_as_none() {
+    let svc = service(json!({"image": "a", "deploy": {}}), Value::Null);
+    let mut t = task("t1", 1, 1, "a", "running", json!({"state": "running"}));
+    t.spec["service_spec"] = json!({"image": "a"});
+    let mut c = Convergence::new(Timestamp(0));
+    assert_eq!(verdicts(&mut c, &svc, &[t]), (Verdict::Done, 1, 1));
+}
+
+#[test]
+fn a_scale_down_is_done_once_the_extra_tasks_stopped() {
+    let svc = service(
+        json!({"image": "a", "deploy": {"replicas": 3}}),
+        Value::Null,
+    );
+    let running = json!({"state": "running"});
+    let mut tasks: Vec<Record> = (1..=5)
+        .map(|n| task_of(&svc, &format!("t{n}"), n, "running", running.clone()))
+        .collect();
+    let mut c = Convergence::new(Timestamp(0));
+    let p = c
+        .observe(std::slice::from_ref(&svc), &tasks, &[], NOW)
+        .remove(0);
+    assert_eq!(p.verdict, Verdict::Converging, "slots 4 and 5 still run");
+    assert_eq!(p.line(3), "web  3/3 running");
+    for (n, t) in tasks.iter_mut().enumerate().skip(3) {
+        *t = task_of(
+            &svc,
+            &format!("t{}", n + 1),
+            n as u64 + 1,
+            "shutdown",
+            json!({"state": "shutdown"}),
+        );
+    }
+    let p = c
+        .observe(std::slice::from_ref(&svc), &tasks, &[], NOW)
+        .remove(0);
+    assert_eq!(p.line(3), "web  3/3 running  done");
 }
 
 #[test]
@@ -132,9 +242,19 @@ fn global_services_wait_for_tasks_while_nodes_can_take_them() {
     );
     let node = record(Kind::Node, "n1", 0, json!({}), json!({"state": "ready"}));
     let mut c = Convergence::new(Timestamp(0));
-    let p = c.observe(std::slice::from_ref(&svc), &[], std::slice::from_ref(&node));
+    let p = c.observe(
+        std::slice::from_ref(&svc),
+        &[],
+        std::slice::from_ref(&node),
+        NOW,
+    );
     assert_eq!(p[0].verdict, Verdict::Converging);
-    let p = c.observe(std::slice::from_ref(&svc), &[], &[]);
+    assert_eq!(
+        (p[0].done, p[0].desired),
+        (0, 1),
+        "one task per eligible node"
+    );
+    let p = c.observe(std::slice::from_ref(&svc), &[], &[], NOW);
     assert_eq!(p[0].verdict, Verdict::Done);
     assert_eq!(p[0].line(5), "web    0/0 running  done");
 }

@@ -18,10 +18,11 @@ fn a_failed_task_is_replaced_by_a_new_task_in_its_slot_never_in_place() {
     let svc = ServiceObj::test("web")
         .replicas(2)
         .restart(policy(RestartCondition::Any));
-    let failed = TaskObj::test(&svc, 2)
+    let mut failed = TaskObj::test(&svc, 2)
         .on("n1")
         .state(TaskState::Failed)
         .at(999_000);
+    failed.status.error = Some("exit code 3".into());
     let view = view![svc.clone(), TaskObj::test(&svc, 1), failed];
     let actions = restart::reconcile(&view, NOW);
     assert_eq!(shut(&actions), ["web.2"], "the failed task is acknowledged");
@@ -29,7 +30,10 @@ fn a_failed_task_is_replaced_by_a_new_task_in_its_slot_never_in_place() {
     assert_eq!(made.len(), 1);
     assert_eq!(made[0].1, Some(2));
     assert_eq!(made[0].3.state, TaskState::New);
-    assert_eq!(made[0].3.message, "restart 1 after task web.2.1 failed");
+    assert_eq!(
+        made[0].3.message, "restart 1 after task web.2 (web.2) failed: exit code 3",
+        "the ended task's name as `ps` shows it, its id and its error"
+    );
     // The orchestrator leaves slots with an ended task to the restart policy.
     assert!(created(&service::reconcile(&view, NOW)).is_empty());
 }
@@ -93,10 +97,7 @@ fn a_delayed_restart_is_held_pending_until_its_timestamp() {
     assert_eq!(held.status.timestamp, Timestamp(sim.now.0 + 10_000));
     assert_eq!(
         held.status.message,
-        format!(
-            "restart 1 after task {} failed: delayed 10s by the restart policy",
-            sim.view.tasks[&first].name
-        )
+        format!("restart 1 delayed 10s by the restart policy, after task web.1 ({first}) failed")
     );
     sim.advance(9_000);
     sim.converge();

@@ -37,13 +37,17 @@ fn state(sim: &Sim) -> UpdateState {
 }
 
 /// (id, name) of the first live task running image `web:2`.
+/// The id of the first task running web:2, and how messages name it (`web.1 (<id>)`).
 fn first_updated(sim: &Sim) -> (String, String) {
     match sim
         .live("web")
         .into_iter()
         .find(|t| t.spec.service_spec.image.as_deref() == Some("web:2"))
     {
-        Some(t) => (t.id.clone(), t.name.clone()),
+        Some(t) => (
+            t.id.clone(),
+            format!("web.{} ({})", t.spec.slot.unwrap_or_default(), t.id),
+        ),
         None => panic!("no task runs web:2"),
     }
 }
@@ -190,7 +194,10 @@ fn a_failed_replacement_pauses_the_update() {
         .map(|u| u.message);
     assert_eq!(
         update.as_deref(),
-        Some(format!("update paused due to failure or early termination of task {name}").as_str())
+        Some(
+            format!("update paused due to failure or early termination of task {name} failed")
+                .as_str()
+        )
     );
     assert_eq!(
         images(&sim).iter().filter(|i| *i == "busybox").count(),
@@ -242,7 +249,7 @@ fn failure_action_rollback_restores_the_previous_spec_with_rollback_config() {
     assert_eq!(
         status.update.map(|u| u.message),
         Some(format!(
-            "update rolled back due to failure or early termination of task {name}"
+            "update rolled back due to failure or early termination of task {name} failed"
         ))
     );
     assert_eq!(

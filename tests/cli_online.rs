@@ -123,7 +123,7 @@ async fn refusals_carry_the_servers_message() {
     .await;
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     let rm = swarmctl(host, at, &["secret", "rm", "db", "--stack", "shop"], None).await;
-    assert_eq!(rm.code, 2);
+    assert_eq!(rm.code, 1, "refused by the manager");
     assert_eq!(
         rm.stderr,
         "error: secret `db` is used by service `web` of stack `shop`; remove it from that service first\n"
@@ -131,7 +131,7 @@ async fn refusals_carry_the_servers_message() {
     server.stop().await;
 
     let nobody = swarmctl("http://127.0.0.1:9", at, &["stack", "ls"], None).await;
-    assert_eq!(nobody.code, 2);
+    assert_eq!(nobody.code, 2, "could not run: nobody answers");
     assert!(
         nobody
             .stderr

@@ -212,7 +212,7 @@ async fn edits_print_plan_lines_and_refusals_exit_non_zero() {
     );
     assert_eq!(change["object"]["spec"]["labels"]["swarm.restart"], "1");
     let rollback = swarmctl(host, at, &["service", "rollback", "shop_api"], None).await;
-    assert_eq!(rollback.code, 2);
+    assert_eq!(rollback.code, 1, "refused by the manager");
     assert!(
         rollback.stderr.contains("no previous spec to roll back to"),
         "{}",
@@ -220,7 +220,7 @@ async fn edits_print_plan_lines_and_refusals_exit_non_zero() {
     );
 
     let logs = swarmctl(host, at, &["service", "logs", "shop_web"], None).await;
-    assert_eq!(logs.code, 2);
+    assert_eq!(logs.code, 1, "refused by the manager");
     assert!(
         logs.stderr.contains("no agent on this manager"),
         "{}",
@@ -281,6 +281,39 @@ async fn edits_print_plan_lines_and_refusals_exit_non_zero() {
     assert_eq!(rm.code, 1);
     assert!(rm.stdout.contains("- service api"), "{}", rm.stdout);
     assert!(rm.stderr.contains("nothing"), "{}", rm.stderr);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refusals_exit_1_and_usage_errors_exit_2_whatever_the_command() {
+    let (server, dir) = seeded().await;
+    let (host, at) = (server.url.as_str(), dir.path());
+    let refused: [&[&str]; 4] = [
+        &["service", "scale", "nothing=2", "--stack", "shop"],
+        &[
+            "service", "update", "nothing", "--stack", "shop", "--image", "x",
+        ],
+        &["stack", "rm", "nothing"],
+        &["service", "rollback", "shop_web"],
+    ];
+    for args in refused {
+        let run = swarmctl(host, at, args, None).await;
+        assert_eq!(run.code, 1, "{args:?} is refused: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let usage: [&[&str]; 3] = [
+        &["service", "scale", "web"],
+        &["service", "update", "web", "--no-such-flag"],
+        &["service", "update", "web", "--env-add", "=x"],
+    ];
+    for args in usage {
+        let run = swarmctl(host, at, args, None).await;
+        assert_eq!(run.code, 2, "{args:?} is a usage error: {}", run.stderr);
+    }
     server.stop().await;
 }
 

@@ -148,7 +148,9 @@ fn warnings_do_not_fail_validation_and_go_to_stderr() {
     assert_eq!(out.status.code(), Some(0));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("services.web.restart: warning: `restart` is ignored by swarm"),
+        stderr.contains(
+            "manifests/web-stack.yml:25:9: warning: services.web.restart: `restart` is ignored by swarm"
+        ),
         "{stderr}"
     );
 }

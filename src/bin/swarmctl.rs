@@ -10,7 +10,7 @@ async fn main() {
         Ok(code) => std::process::exit(code),
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::exit(2);
+            std::process::exit(swarm::cli::exit_status(&err));
         }
     }
 }

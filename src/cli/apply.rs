@@ -8,7 +8,7 @@ use crate::apply::{Action, ApplyOutcome, kind_word};
 use crate::client::{ApplyParams, Client, ClientError};
 use crate::manifest::{self, LoadOptions};
 
-use super::{EXIT_INVALID, Inputs, Output, output};
+use super::{EXIT_FAILED, Inputs, Output, output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -58,7 +58,7 @@ struct Group {
 /// `apply` (`diff` is `apply --dry-run` with exit status 1 when something would change).
 pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> anyhow::Result<i32> {
     let Some(groups) = load(&args.inputs, args.stack.clone(), true)? else {
-        return Ok(EXIT_INVALID);
+        return Ok(EXIT_FAILED);
     };
     let mut changed = false;
     let mut outcomes = Vec::new();
@@ -94,14 +94,14 @@ pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> any
     if args.wait && !diff && !args.dry_run {
         return super::wait::run(client, &stacks, since, args.timeout, output).await;
     }
-    Ok(if diff && changed { 1 } else { 0 })
+    Ok(if diff && changed { EXIT_FAILED } else { 0 })
 }
 
 /// `delete -f`: deletes every object the input declares (services first); missing ones are
 /// reported, not an error.
 pub async fn delete(client: &Client, args: DeleteArgs, output: Output) -> anyhow::Result<i32> {
     let Some(groups) = load(&args.inputs, args.stack, false)? else {
-        return Ok(EXIT_INVALID);
+        return Ok(EXIT_FAILED);
     };
     let mut deleted = Vec::new();
     for group in groups {
@@ -131,7 +131,7 @@ pub async fn delete(client: &Client, args: DeleteArgs, output: Output) -> anyhow
                 .iter()
                 .filter(|i| i.action == Action::Delete)
             {
-                println!("{}", item.line());
+                outln!("{}", item.line());
             }
         }
     })?;
@@ -140,13 +140,13 @@ pub async fn delete(client: &Client, args: DeleteArgs, output: Output) -> anyhow
 
 fn print_plan(outcome: &ApplyOutcome, verbose: bool, titled: bool) {
     if titled {
-        println!("stack {}:", outcome.plan.stack);
+        outln!("stack {}:", outcome.plan.stack);
     }
     for line in outcome.plan.lines(verbose) {
-        println!("{line}");
+        outln!("{line}");
     }
     if outcome.dry_run && outcome.plan.has_changes() {
-        println!("(dry run: nothing was changed)");
+        outln!("(dry run: nothing was changed)");
     }
 }
 

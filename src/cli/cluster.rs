@@ -15,8 +15,8 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
         Command::Info => {
             let info = client.cluster().await?;
             output::print(output, &info, || {
-                println!("node:          {}", info.node_id);
-                println!(
+                outln!("node:          {}", info.node_id);
+                outln!(
                     "leader:        {}{}",
                     info.leader,
                     if info.is_leader {
@@ -25,14 +25,14 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
                         ""
                     }
                 );
-                println!("term:          {}", info.term);
-                println!("last applied:  {}", info.last_applied);
+                outln!("term:          {}", info.term);
+                outln!("last applied:  {}", info.last_applied);
                 let counts: Vec<String> = info
                     .objects
                     .iter()
                     .map(|(kind, n)| format!("{kind} {n}"))
                     .collect();
-                println!("objects:       {}", counts.join(", "));
+                outln!("objects:       {}", counts.join(", "));
             })?;
         }
     }
@@ -45,9 +45,9 @@ pub async fn events(client: &Client, output: Output) -> anyhow::Result<i32> {
     while let Some(event) = events.next().await {
         let event = event?;
         match output {
-            Output::Json => println!("{event}"),
-            Output::Yaml => print!("---\n{}", serde_saphyr::to_string(&event)?),
-            Output::Table => println!("{}", describe(&event)),
+            Output::Json => outln!("{event}"),
+            Output::Yaml => out!("---\n{}", serde_saphyr::to_string(&event)?),
+            Output::Table => outln!("{}", describe(&event)),
         }
     }
     Ok(0)

@@ -23,18 +23,21 @@ pub enum Command {
     },
     /// List them (data is never shown).
     Ls {
+        /// Only the objects of this stack.
         #[arg(long)]
         stack: Option<String>,
     },
     /// Show one (a secret's data is never shown, only its hash).
     Inspect {
         name: String,
+        /// The stack, when the name is used in several.
         #[arg(long)]
         stack: Option<String>,
     },
     /// Remove one; refused while a service uses it.
     Rm {
         name: String,
+        /// The stack, when the name is used in several.
         #[arg(long)]
         stack: Option<String>,
     },
@@ -67,7 +70,7 @@ pub async fn run(
                     },
                 )
                 .await?;
-            output::print(output, &record, || println!("{}", record.id))?;
+            output::print(output, &record, || outln!("{}", record.id))?;
         }
         Command::Ls { stack } => {
             let records = client.list(kind, stack.as_deref()).await?;
@@ -102,7 +105,7 @@ pub async fn run(
         Command::Rm { name, stack } => {
             client.delete(kind, &name, stack.as_deref()).await?;
             if output == Output::Table {
-                println!("- {} {name}", kind_word(kind));
+                outln!("- {} {name}", kind_word(kind));
             }
         }
     }

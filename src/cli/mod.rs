@@ -1,5 +1,27 @@
 //! `swarmctl`: argument parsing and the commands, one file per command group. Offline commands
 //! (`validate`, `schema`, `render`) need no daemon; the others talk to a manager's API.
+//!
+//! Everything for stdout goes through [`out!`]/[`outln!`] (`print!` is denied here): a reader
+//! that went away (`swarmctl ... | head`) ends the command quietly with status 0, where
+//! `print!` would panic.
+#![deny(clippy::print_stdout)]
+
+/// `print!` to stdout; a closed stdout ends the command quietly (see [`output::write`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write(format_args!($($arg)*))
+    };
+}
+
+/// `println!` to stdout; a closed stdout ends the command quietly (see [`output::write`]).
+macro_rules! outln {
+    () => {
+        $crate::cli::output::write(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
 
 mod apply;
 mod args;
@@ -18,8 +40,25 @@ mod wait;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit code for "the input is invalid" (as opposed to 2: could not run at all).
-pub const EXIT_INVALID: i32 = 1;
+/// Exit status when the command ran and the answer is no: the manager refused or failed the
+/// request, the input is invalid, `apply --wait` did not converge, `diff` found changes, or
+/// some of several items (`scale a=1 b=2`, `rm a b`) were refused.
+pub const EXIT_FAILED: i32 = 1;
+
+/// Exit status when the command could not run: a usage error (as clap exits), no manager
+/// answering, a file that cannot be read.
+pub const EXIT_USAGE: i32 = 2;
+
+/// The exit status for an error that ended a command: [`EXIT_FAILED`] when the manager answered
+/// with a refusal or failure, else [`EXIT_USAGE`].
+pub fn exit_status(err: &anyhow::Error) -> i32 {
+    let answered = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<crate::client::ClientError>()
+            .is_some_and(|e| e.status().is_some())
+    });
+    if answered { EXIT_FAILED } else { EXIT_USAGE }
+}
 
 /// swarmctl — drive a swarm cluster, and check stack files offline.
 #[derive(Debug, Parser)]
@@ -134,18 +173,60 @@ pub fn load_and_report(
     options: &crate::manifest::LoadOptions,
 ) -> crate::manifest::Loaded {
     let loaded = crate::manifest::load(group, options);
-    for report in &loaded.reports {
-        for warning in &report.warnings {
-            eprintln!("warning: {warning}");
-        }
-        for error in &report.errors {
-            eprintln!("{error}");
-        }
-    }
+    loaded.reports.iter().for_each(print_findings);
     loaded
+}
+
+/// Prints a file's warnings and errors to stderr, one line each, the same for every command.
+pub fn print_findings(report: &crate::manifest::FileReport) {
+    for warning in &report.warnings {
+        eprintln!("{}", warning_line(warning));
+    }
+    for error in &report.errors {
+        eprintln!("{error}");
+    }
+}
+
+/// `file:line:col: warning: path: message`, where compilers put the tag, so editors and `grep
+/// warning:` find it.
+pub fn warning_line(warning: &crate::manifest::Diagnostic) -> String {
+    let path = if warning.path.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", warning.path)
+    };
+    format!(
+        "{}:{}:{}: warning: {path}{}",
+        warning.file, warning.line, warning.column, warning.message
+    )
 }
 
 /// The process environment, for interpolation.
 pub fn process_env() -> std::collections::HashMap<String, String> {
     std::env::vars().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every `--flag` of every command, by command path, that `--help` would list bare.
+    fn bare_flags(command: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+            if arg.get_long().is_some() && arg.get_help().is_none() && !builtin {
+                out.push(format!("{path} --{}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            bare_flags(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_flag_has_help_text() {
+        let mut bare = Vec::new();
+        bare_flags(&super::Cli::command(), "swarmctl", &mut bare);
+        assert!(bare.is_empty(), "flags without help: {bare:?}");
+    }
 }

@@ -10,12 +10,14 @@ use super::{Output, output};
 pub enum Command {
     /// List networks.
     Ls {
+        /// Only the networks of this stack.
         #[arg(long)]
         stack: Option<String>,
     },
     /// Show one network.
     Inspect {
         name: String,
+        /// The stack, when the name is used in several.
         #[arg(long)]
         stack: Option<String>,
     },

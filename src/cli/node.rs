@@ -116,7 +116,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
                 expected_version: None,
             };
             let change = client.update_node(&name, &body).await?;
-            output::print(output, &change, || println!("{}", change.plan.line()))?;
+            output::print(output, &change, || outln!("{}", change.plan.line()))?;
         }
         Command::Promote { names } => return set_role(client, &names, true, output).await,
         Command::Demote { names } => return set_role(client, &names, false, output).await,
@@ -144,13 +144,13 @@ async fn set_role(
             Ok(change) => changes.push(change),
             Err(err) => {
                 eprintln!("error: {name}: {err}");
-                code = 1;
+                code = super::EXIT_FAILED;
             }
         }
     }
     output::print(output, &changes, || {
         for change in &changes {
-            println!("{}", change.plan.line());
+            outln!("{}", change.plan.line());
         }
     })?;
     Ok(code)

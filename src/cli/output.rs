@@ -1,15 +1,43 @@
 //! Printing results: aligned columns by hand (a dozen lines do not justify a table crate), JSON
 //! or YAML.
 
+use std::io::Write;
+
 use serde::Serialize;
 
-use super::Output;
+use super::{EXIT_USAGE, Output};
+
+/// Writes to stdout, for [`out!`]/[`outln!`]. When the reader has gone (`swarmctl ... | head`:
+/// EPIPE, as Rust ignores SIGPIPE) the command ends at once with status 0: the reader asked for
+/// no more, so that is neither a failure nor worth a message. Any other write error ends it
+/// with status 2 and the error.
+pub fn write(args: std::fmt::Arguments) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_fmt(args) {
+        stdout_failed(&err);
+    }
+}
+
+/// Flushes stdout (`service logs -f` shows lines as they come), as [`write`] treats errors.
+pub fn flush() {
+    if let Err(err) = std::io::stdout().flush() {
+        stdout_failed(&err);
+    }
+}
+
+fn stdout_failed(err: &std::io::Error) -> ! {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: writing to stdout: {err}");
+    std::process::exit(EXIT_USAGE);
+}
 
 /// Prints `value` as JSON or YAML, or calls `table` for the default format.
 pub fn print<T: Serialize>(output: Output, value: &T, table: impl FnOnce()) -> anyhow::Result<()> {
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(value)?),
-        Output::Yaml => print!("{}", serde_saphyr::to_string(value)?),
+        Output::Json => outln!("{}", serde_json::to_string_pretty(value)?),
+        Output::Yaml => out!("{}", serde_saphyr::to_string(value)?),
         Output::Table => table(),
     }
     Ok(())
@@ -29,7 +57,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(cell, width)| format!("{cell:<width$}"))
             .collect();
-        println!("{}", padded.join("   ").trim_end());
+        outln!("{}", padded.join("   ").trim_end());
     };
     line(headers.iter().map(|h| (*h).to_owned()).collect());
     for row in rows {
@@ -60,8 +88,8 @@ pub fn or_dash(text: Option<&str>) -> String {
 /// `inspect`: pretty JSON by default (as `docker inspect`), or YAML.
 pub fn inspect<T: Serialize>(output: Output, value: &T) -> anyhow::Result<()> {
     match output {
-        Output::Yaml => print!("{}", serde_saphyr::to_string(value)?),
-        Output::Json | Output::Table => println!("{}", serde_json::to_string_pretty(value)?),
+        Output::Yaml => out!("{}", serde_saphyr::to_string(value)?),
+        Output::Json | Output::Table => outln!("{}", serde_json::to_string_pretty(value)?),
     }
     Ok(())
 }
@@ -137,14 +165,14 @@ where
             Ok(outcome) => removed.push(outcome),
             Err(err) => {
                 eprintln!("error: {name}: {err}");
-                code = 1;
+                code = super::EXIT_FAILED;
             }
         }
     }
     print(output, &removed, || {
         for outcome in &removed {
             for line in outcome.plan.lines(false) {
-                println!("{line}");
+                outln!("{line}");
             }
         }
     })?;

@@ -2,7 +2,7 @@
 
 use crate::manifest::{self, LoadOptions};
 
-use super::{EXIT_INVALID, Inputs, Output};
+use super::{EXIT_FAILED, Inputs, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,16 +29,16 @@ pub fn run(args: Args, output: Output) -> anyhow::Result<i32> {
         manifests.extend(loaded.manifests);
     }
     if !valid {
-        return Ok(EXIT_INVALID);
+        return Ok(EXIT_FAILED);
     }
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&manifests)?),
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&manifests)?),
         Output::Yaml | Output::Table => {
             for (index, manifest) in manifests.iter().enumerate() {
                 if index > 0 {
-                    println!("---");
+                    outln!("---");
                 }
-                print!("{}", serde_saphyr::to_string(manifest)?);
+                out!("{}", serde_saphyr::to_string(manifest)?);
             }
         }
     }

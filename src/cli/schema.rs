@@ -18,14 +18,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         for (name, schema) in &all {
             let path = dir.join(format!("{name}.json"));
             std::fs::write(&path, render(schema)?)?;
-            println!("wrote {}", path.display());
+            outln!("wrote {}", path.display());
         }
         return Ok(0);
     }
     let wanted = args.kind.unwrap_or_else(|| "compose".into()).to_lowercase();
     match all.iter().find(|(name, _)| *name == wanted) {
         Some((_, schema)) => {
-            print!("{}", render(schema)?);
+            out!("{}", render(schema)?);
             Ok(0)
         }
         None => {

@@ -1,7 +1,5 @@
 //! `swarmctl service ls | inspect | ps | scale | update | rollback | restart | logs | rm`
 
-use std::io::Write;
-
 use model::Kind;
 
 use crate::api::edit::ObjectChange;
@@ -30,6 +28,7 @@ pub enum Command {
     /// List a service's tasks, each slot's history under its current task.
     Ps {
         name: String,
+        /// The stack, when the service name is used in several (or write `stack_name`).
         #[arg(long)]
         stack: Option<String>,
         /// Do not shorten errors and image digests.
@@ -40,6 +39,7 @@ pub enum Command {
     Scale {
         #[arg(required = true, value_name = "SERVICE=REPLICAS")]
         pairs: Vec<String>,
+        /// The stack, when the service name is used in several (or write `stack_name`).
         #[arg(long)]
         stack: Option<String>,
     },
@@ -48,18 +48,21 @@ pub enum Command {
     /// Go back to the spec before the last update.
     Rollback {
         name: String,
+        /// The stack, when the service name is used in several (or write `stack_name`).
         #[arg(long)]
         stack: Option<String>,
     },
     /// Replace every task (rolling, as update_config says), the spec otherwise unchanged.
     Restart {
         name: String,
+        /// The stack, when the service name is used in several (or write `stack_name`).
         #[arg(long)]
         stack: Option<String>,
     },
     /// Print the logs of a service's tasks, each line prefixed with the task (`web.1 | ...`).
     Logs {
         name: String,
+        /// The stack, when the service name is used in several (or write `stack_name`).
         #[arg(long)]
         stack: Option<String>,
         /// Keep printing new lines.
@@ -73,6 +76,7 @@ pub enum Command {
     Rm {
         #[arg(required = true)]
         names: Vec<String>,
+        /// The stack, when the service name is used in several (or write `stack_name`).
         #[arg(long)]
         stack: Option<String>,
     },
@@ -82,6 +86,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct UpdateArgs {
     pub name: String,
+    /// The stack, when the service name is used in several (or write `stack_name`).
     #[arg(long)]
     pub stack: Option<String>,
     /// New image.
@@ -157,7 +162,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
         Command::Restart { name, stack } => {
             let change = client.restart(&name, stack.as_deref()).await?;
             output::print(output, &change, || {
-                println!(
+                outln!(
                     "{}: restarting every task, as its update_config paces it",
                     change.object.metadata.name
                 );
@@ -170,10 +175,9 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
             tail,
         } => {
             let mut logs = client.logs(&name, stack.as_deref(), follow, tail).await?;
-            let mut stdout = std::io::stdout();
             while let Some(chunk) = logs.next().await {
-                stdout.write_all(chunk?.as_bytes())?;
-                stdout.flush()?;
+                out!("{}", chunk?);
+                output::flush();
             }
         }
         Command::Rm { names, stack } => {
@@ -212,13 +216,13 @@ async fn scale(
         match client.scale(&name, stack.as_deref(), replicas).await {
             Ok(change) => {
                 if output == Output::Table {
-                    println!("{name} scaled to {replicas}");
+                    outln!("{name} scaled to {replicas}");
                 }
                 changes.push(change);
             }
             Err(err) => {
                 eprintln!("error: {name}: {err}");
-                code = 1;
+                code = super::EXIT_FAILED;
             }
         }
     }
@@ -230,7 +234,7 @@ async fn scale(
 
 /// The plan line of an edit (`~ service web: image a -> b`), or the change as JSON/YAML.
 fn print_change(output: Output, change: &ObjectChange) -> anyhow::Result<()> {
-    output::print(output, change, || println!("{}", change.plan.line()))
+    output::print(output, change, || outln!("{}", change.plan.line()))
 }
 
 /// The `service ls` table.

@@ -73,7 +73,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
             let outcome = client.delete(Kind::Stack, &name, None).await?;
             output::print(output, &outcome, || {
                 for line in outcome.plan.lines(false) {
-                    println!("{line}");
+                    outln!("{line}");
                 }
             })?;
         }

@@ -2,7 +2,7 @@
 
 use crate::manifest::{self, FileReport, LoadOptions};
 
-use super::{EXIT_INVALID, Inputs, Output};
+use super::{EXIT_FAILED, Inputs, Output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -16,12 +16,12 @@ pub struct Args {
 pub fn run(args: Args, output: Output) -> anyhow::Result<i32> {
     let reports = check(&args.inputs, args.stack)?;
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
-        Output::Yaml => print!("{}", serde_saphyr::to_string(&reports)?),
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&reports)?),
+        Output::Yaml => out!("{}", serde_saphyr::to_string(&reports)?),
         Output::Table => print_text(&reports),
     }
     let valid = reports.iter().all(|r| r.valid);
-    Ok(if valid { 0 } else { EXIT_INVALID })
+    Ok(if valid { 0 } else { EXIT_FAILED })
 }
 
 /// Loads every group of inputs and returns one report per file.
@@ -47,12 +47,7 @@ pub fn check(inputs: &Inputs, stack: Option<String>) -> anyhow::Result<Vec<FileR
 
 fn print_text(reports: &[FileReport]) {
     for report in reports {
-        for warning in &report.warnings {
-            eprintln!("{}", prefixed(&warning.to_string(), "warning: "));
-        }
-        for error in &report.errors {
-            eprintln!("{error}");
-        }
+        super::print_findings(report);
         let status = if report.valid { "valid" } else { "invalid" };
         let mut counts = Vec::new();
         if !report.errors.is_empty() {
@@ -62,24 +57,10 @@ fn print_text(reports: &[FileReport]) {
             counts.push(plural(report.warnings.len(), "warning"));
         }
         if counts.is_empty() {
-            println!("{}: {status}", report.file);
+            outln!("{}: {status}", report.file);
         } else {
-            println!("{}: {status} ({})", report.file, counts.join(", "));
+            outln!("{}: {status} ({})", report.file, counts.join(", "));
         }
-    }
-}
-
-/// Puts `tag` after the `file:line:column: path: ` prefix of a diagnostic line.
-fn prefixed(line: &str, tag: &str) -> String {
-    let mut parts = line.splitn(4, ": ");
-    let location = parts.next().unwrap_or_default();
-    let rest: Vec<&str> = parts.collect();
-    match rest.as_slice() {
-        [path, message @ ..] if !message.is_empty() => {
-            format!("{location}: {path}: {tag}{}", message.join(": "))
-        }
-        [message] => format!("{location}: {tag}{message}"),
-        _ => format!("{tag}{line}"),
     }
 }
 

@@ -24,7 +24,7 @@ pub async fn run(
 ) -> anyhow::Result<i32> {
     // Progress is for people; with -o json|yaml stdout carries only the apply result.
     let say = |line: &str| match output {
-        Output::Table => println!("{line}"),
+        Output::Table => outln!("{line}"),
         Output::Json | Output::Yaml => eprintln!("{line}"),
     };
     let started = Instant::now();
@@ -67,7 +67,7 @@ pub async fn run(
             say(&format!("stack {stack} converged in {elapsed}"));
             continue;
         }
-        code = 1;
+        code = super::EXIT_FAILED;
         say(&format!(
             "stack {stack} did not converge: {}",
             reasons(&last, timeout)

@@ -45,7 +45,7 @@ pub async fn run(
             let width = progress.iter().map(|p| p.service.len()).max().unwrap_or(0);
             for p in &progress {
                 let mut text = p.line(width);
-                for problem in &p.problems {
+                for problem in p.problems.iter().filter(|pr| !said_in_verdict(p, pr)) {
                     text.push_str(&format!("\n{:width$}    {problem}", ""));
                 }
                 if shown.get(&p.service) != Some(&text) {
@@ -74,6 +74,16 @@ pub async fn run(
         ));
     }
     Ok(code)
+}
+
+/// True when the failure reason already carries `problem` (`web.1: <error>`), so it is not
+/// printed twice.
+fn said_in_verdict(progress: &Progress, problem: &str) -> bool {
+    let Verdict::Failed(reason) = &progress.verdict else {
+        return false;
+    };
+    let error = problem.split_once(": ").map_or(problem, |(_, error)| error);
+    reason.contains(error)
 }
 
 /// Why the stack is not done: each failure, or what the services still wait for.

@@ -258,3 +258,30 @@ fn global_services_wait_for_tasks_while_nodes_can_take_them() {
     assert_eq!(p[0].verdict, Verdict::Done);
     assert_eq!(p[0].line(5), "web    0/0 running  done");
 }
+
+#[test]
+fn a_global_task_is_named_by_its_nodes_hostname() {
+    let svc = service(
+        json!({"image": "a", "deploy": {"mode": "global", "restart_policy": {"condition": "none"}}}),
+        Value::Null,
+    );
+    let node = record(
+        Kind::Node,
+        "n1",
+        0,
+        json!({}),
+        json!({"state": "ready", "hostname": "box"}),
+    );
+    let mut t = failed_at(&svc, "t1", 1, "running", 1);
+    t.spec["slot"] = Value::Null;
+    t.spec["node_id"] = json!("n1");
+    let mut c = Convergence::new(Timestamp(0));
+    let p = c.observe(&[svc], &[t], &[node], NOW).remove(0);
+    assert_eq!(
+        p.verdict,
+        Verdict::Failed(
+            "not restarted (restart_policy condition none) after task web.box (t1) failed: exit code 3"
+                .into()
+        )
+    );
+}

@@ -119,13 +119,13 @@ impl Convergence {
                     .entry(svc.id.clone())
                     .or_insert_with(|| svc.spec.clone())
                     .clone();
-                let view = Judged {
+                let judged = Judged {
                     record,
                     svc,
                     view: &snapshot.view,
                     applied: &applied,
                 };
-                view.judge(tasks, nodes, self.since, now)
+                judged.judge(tasks, nodes, self.since, now)
             })
             .collect()
     }
@@ -188,11 +188,16 @@ impl Judged<'_> {
             .cloned()
             .collect();
         let rows = task_rows(std::slice::from_ref(self.record), &applied_tasks, nodes);
-        let problems: Vec<String> = rows
+        let (given_up, notes) = self.restart_outlook(now);
+        // A note on a held slot carries its task's error: that task's row need not repeat it.
+        let mut problems: Vec<String> = rows
             .iter()
             .filter(|r| !r.history)
-            .filter_map(|r| Some(format!("{}: {}", r.name, r.error.as_ref()?)))
+            .filter_map(|r| Some((r.name.as_str(), r.error.as_deref()?)))
+            .filter(|(_, error)| !notes.iter().any(|n| n.contains(error)))
+            .map(|(name, error)| format!("{name}: {error}"))
             .collect();
+        problems.extend(notes);
 
         let failure = update
             .filter(|u| u.started_at >= since)
@@ -203,7 +208,7 @@ impl Judged<'_> {
                         .into()
                 })
             })
-            .or_else(|| self.given_up(now));
+            .or(given_up);
         let desired = wanted.len() as u64;
         let done = done_slots.len() as u64;
         let verdict = match failure {
@@ -226,8 +231,11 @@ impl Judged<'_> {
         }
     }
 
-    /// The first slot the restart policy leaves empty, by the controllers' own decision.
-    fn given_up(&self, now: Timestamp) -> Option<String> {
+    /// What the restart policy does with the slots whose newest task ended, by the controllers'
+    /// own decision: the first slot it leaves empty for good (the failure), and a note for each
+    /// slot held back only until its attempts leave `window` (the controller then retries, so
+    /// that is no failure).
+    fn restart_outlook(&self, now: Timestamp) -> (Option<String>, Vec<String>) {
         let svc = self.svc;
         let policy = svc
             .spec
@@ -235,34 +243,39 @@ impl Judged<'_> {
             .as_ref()
             .and_then(|d| d.restart_policy.clone())
             .unwrap_or_default();
-        restart::decisions(svc, self.view, now)
-            .into_iter()
-            .find_map(|(_, task, decision)| {
-                let ended = restart::ended_task(svc, self.view, task);
-                match decision {
-                    Decision::Restart { .. } => None,
-                    Decision::Exhausted => {
-                        let window = policy
-                            .window
-                            .filter(|w| w.0 > 0)
-                            .map_or(String::new(), |w| format!(" within {w}"));
-                        Some(format!(
-                            "restart attempts exhausted (max_attempts {}{window}) after task {ended}",
-                            policy.max_attempts.unwrap_or_default()
-                        ))
-                    }
-                    Decision::Leave => {
-                        let condition = match policy.condition {
-                            Some(RestartCondition::None) => "none",
-                            Some(RestartCondition::OnFailure) => "on-failure",
-                            Some(RestartCondition::Any) | None => "any",
-                        };
-                        Some(format!(
-                            "not restarted (restart_policy condition {condition}) after task {ended}"
-                        ))
-                    }
+        let window = policy.window.filter(|w| w.0 > 0);
+        let exhausted = format!(
+            "restart attempts exhausted (max_attempts {}{})",
+            policy.max_attempts.unwrap_or_default(),
+            window.map_or(String::new(), |w| format!(" within {w}"))
+        );
+        let mut failure = None;
+        let mut notes = Vec::new();
+        for (_, task, decision) in restart::decisions(svc, self.view, now) {
+            let ended = restart::ended_task(svc, self.view, task);
+            let gave_up = match decision {
+                Decision::Restart { .. } => continue,
+                Decision::Exhausted if window.is_some() => {
+                    notes.push(format!(
+                        "{exhausted} after task {ended}; retried once the oldest attempt is out of the window"
+                    ));
+                    continue;
                 }
-            })
+                Decision::Exhausted => format!("{exhausted} after task {ended}"),
+                Decision::Leave => {
+                    let condition = match policy.condition {
+                        Some(RestartCondition::None) => "none",
+                        Some(RestartCondition::OnFailure) => "on-failure",
+                        Some(RestartCondition::Any) | None => "any",
+                    };
+                    format!(
+                        "not restarted (restart_policy condition {condition}) after task {ended}"
+                    )
+                }
+            };
+            failure.get_or_insert(gave_up);
+        }
+        (failure, notes)
     }
 }
 

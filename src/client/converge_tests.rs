@@ -177,19 +177,38 @@ fn max_attempts_zero_is_unlimited_as_in_the_controllers_and_docker() {
 }
 
 #[test]
-fn attempts_outside_the_restart_window_do_not_count() {
+fn attempts_outside_the_restart_window_do_not_count_and_the_window_is_waited_out() {
     let svc = with_policy(json!({"max_attempts": 1, "window": "10s"}));
     let mut c = Convergence::new(Timestamp(0));
-    // One failure long before the window, one inside it: one attempt within 10s.
+    // One failure long before the window, one inside it: one attempt within 10s, restarted.
     let old = failed_at(&svc, "t1", 1, "shutdown", NOW.0 - 60_000);
     let recent = failed_at(&svc, "t2", 1, "running", NOW.0 - 1_000);
-    let (verdict, ..) = verdicts(&mut c, &svc, &[old, recent.clone()]);
-    assert_eq!(verdict, Verdict::Converging);
-    // Both inside the window: exhausted.
+    let p = c
+        .observe(std::slice::from_ref(&svc), &[old, recent.clone()], &[], NOW)
+        .remove(0);
+    assert_eq!(p.verdict, Verdict::Converging);
+    assert_eq!(p.problems, ["web.1: exit code 3"]);
+    // Both inside the window: exhausted for now, but the controller retries once the older
+    // leaves the window, so --wait goes on waiting and says so.
     let old = failed_at(&svc, "t1", 1, "shutdown", NOW.0 - 5_000);
+    let p = c
+        .observe(std::slice::from_ref(&svc), &[old, recent], &[], NOW)
+        .remove(0);
+    assert_eq!(p.verdict, Verdict::Converging);
+    assert_eq!(
+        p.problems,
+        [
+            "restart attempts exhausted (max_attempts 1 within 10s) after task web.1 (t2) failed: exit code 3; retried once the oldest attempt is out of the window"
+        ]
+    );
+    // Without a window, exhausted is final.
+    let svc = with_policy(json!({"max_attempts": 1}));
+    let mut c = Convergence::new(Timestamp(0));
+    let old = failed_at(&svc, "t1", 1, "shutdown", 1);
+    let recent = failed_at(&svc, "t2", 1, "running", 2);
     let (verdict, ..) = verdicts(&mut c, &svc, &[old, recent]);
     assert!(
-        matches!(&verdict, Verdict::Failed(r) if r.starts_with("restart attempts exhausted (max_attempts 1 within 10s) after task web.1 (t2)")),
+        matches!(&verdict, Verdict::Failed(r) if r.starts_with("restart attempts exhausted (max_attempts 1) after task web.1 (t2)")),
         "{verdict:?}"
     );
 }

@@ -67,8 +67,15 @@ async fn apply_diff_and_listings() {
             "source",
             "applied_at",
             "status",
-            "error"
+            "error",
+            "watched_file",
+            "watcher"
         ]
+    );
+    let applied_at = shop["applied_at"].as_str().unwrap_or_default();
+    assert!(
+        model::Timestamp::parse_rfc3339(applied_at).is_some() && applied_at.ends_with('Z'),
+        "applied_at is RFC 3339: {shop}"
     );
     assert_eq!(
         (shop["name"].as_str(), shop["services"].as_u64()),

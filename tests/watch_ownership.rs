@@ -128,6 +128,17 @@ fn a_crashed_watchers_claims_are_released_by_the_next_start() {
     wait_claimed(&daemon, here, "web", true);
     daemon.kill9();
 
+    // Restarted on the same directory: the claim holds throughout.
+    let daemon = Daemon::up(&data, &["--runtime", "none", "--watch", &first]);
+    wait_claimed(&daemon, here, "web", true);
+    refused_naming_file(
+        &daemon,
+        here,
+        &["stack", "rm", "web"],
+        &format!("{first}/web.yml"),
+    );
+    daemon.kill9();
+
     // Restarted watching another directory: the first directory's stack is released.
     let daemon = Daemon::up(&data, &["--runtime", "none", "--watch", &second]);
     wait_claimed(&daemon, here, "other", true);

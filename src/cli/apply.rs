@@ -14,8 +14,8 @@ use super::{EXIT_INVALID, Inputs, Output, output};
 pub struct Args {
     #[command(flatten)]
     pub inputs: Inputs,
-    /// Stack name; defaults to the compose `name:`, else the file's name (`web.yml`: `web`; a
-    /// `compose.yaml` or `docker-compose.yml` takes its directory's name).
+    /// Stack name; defaults to the compose `name:`, else the file's name (`web.yml`: `web`;
+    /// `compose.yaml`, `docker-compose.yml`, `stack.yml` take their directory's name).
     #[arg(long)]
     pub stack: Option<String>,
     /// Delete objects of the stack the input no longer declares.

@@ -2,22 +2,18 @@
 //!
 //! `docker stack deploy -c FILE NAME` needs a name; swarm picks one so `apply -f web.yml` and a
 //! watched `web.yml` land in the same stack `web`, and each file of a directory is a stack of
-//! its own. A Compose default file name (`compose.yaml`, `docker-compose.yml`, ...) says nothing
-//! about the stack, so it takes its directory's name, as `docker compose` names projects.
+//! its own. A generic file name (Compose's defaults `compose.yaml` and `docker-compose.yml`, or
+//! `stack.yml` and `docker-stack.yml` as Docker's stack docs write them) says nothing about the
+//! stack, so it takes its directory's name, as `docker compose` names projects.
 
 use std::path::Path;
 
-/// File names `docker compose` looks for by default.
-const COMPOSE_DEFAULT_NAMES: [&str; 4] = [
-    "compose.yaml",
-    "compose.yml",
-    "docker-compose.yaml",
-    "docker-compose.yml",
-];
+/// File names that say nothing about their stack (without extension).
+const GENERIC_NAMES: [&str; 4] = ["compose", "docker-compose", "stack", "docker-stack"];
 
 /// `explicit` (`--stack`, then the compose `name:`), else the first input's file name without
-/// its extension, else (stdin, a request body, a Compose default file name) the name of the
-/// directory `dir` its references resolve against.
+/// its extension, else (stdin, a request body, a generic file name) the name of the directory
+/// `dir` its references resolve against.
 pub fn stack_name(explicit: Option<&str>, first_input: &str, dir: &Path) -> String {
     if let Some(name) = explicit {
         return name.to_owned();
@@ -26,11 +22,11 @@ pub fn stack_name(explicit: Option<&str>, first_input: &str, dir: &Path) -> Stri
     let is_yaml = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"));
-    let file_name = path
-        .file_name()
+    let stem = path
+        .file_stem()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    if is_yaml && !COMPOSE_DEFAULT_NAMES.contains(&file_name.as_str()) {
+    if is_yaml && !GENERIC_NAMES.contains(&stem.as_str()) {
         return stack_for_file(path);
     }
     let absolute = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
@@ -87,6 +83,8 @@ mod tests {
         assert_eq!(stack_name(Some("named"), "web.yml", dir), "named");
         assert_eq!(stack_name(None, "/srv/shop/compose.yaml", dir), "shop");
         assert_eq!(stack_name(None, "docker-compose.yml", dir), "shop");
+        assert_eq!(stack_name(None, "stack.yml", dir), "shop");
+        assert_eq!(stack_name(None, "docker-stack.yaml", dir), "shop");
         assert_eq!(
             stack_name(None, "<stdin>", Path::new("/srv/My.Shop")),
             "myshop"

@@ -96,6 +96,9 @@ fn a_stopped_watcher_leaves_its_stack_to_the_cli_until_it_starts_again() {
     );
     let table = stack_ls_table(&daemon, here);
     assert!(table.contains("stacks/web.yml (not watched)"), "{table}");
+    succeeds(&daemon, here, &["apply", "-f", &file]);
+    let row = daemon.stack_row(here, "web").expect("same stack");
+    assert!(row["watched_file"].is_null(), "the CLI's stack now: {row}");
     succeeds(&daemon, here, &["service", "scale", "web_web=3"]);
     assert_eq!(desired(&daemon, here, "web", "web"), Some(3));
     assert!(daemon.terminate().success());
@@ -160,6 +163,10 @@ fn a_crashed_watchers_claims_are_released_by_the_next_start() {
     let daemon = Daemon::up(&data, &["--runtime", "none"]);
     wait_claimed(&daemon, here, "other", false);
     succeeds(&daemon, here, &["service", "scale", "other_api=2"]);
-    succeeds(&daemon, here, &["stack", "rm", "other"]);
+    succeeds(
+        &daemon,
+        here,
+        &["delete", "-f", &format!("{second}/other.yml")],
+    );
     assert_eq!(daemon.json(here, &["stack", "ls"]), serde_json::json!([]));
 }

@@ -9,7 +9,7 @@ use api_support::{DEADLINE, SHOP, Server};
 use model::{Kind, StackSource};
 use swarm::api::ApplyBody;
 use swarm::api::secrets::DataBody;
-use swarm::apply::{self, ApplyRequest, Owner};
+use swarm::apply::{self, ApplyRequest, Claim, Owner};
 use swarm::client::{ApplyParams, Client, ClientError};
 use swarm::manifest::{self, LoadOptions};
 
@@ -159,14 +159,20 @@ async fn a_watched_stack_refuses_api_writes_naming_its_file() {
             source: StackSource::default(),
             dry_run: false,
             prune: true,
-            owner: Owner::Watcher { file: file.into() },
+            owner: Owner::Watcher {
+                file: file.into(),
+                claim: Claim {
+                    node: 1,
+                    dir: "/srv/stacks".into(),
+                },
+            },
         },
     )
     .await
     .expect("watcher apply");
     let before = server.records();
-    let expected =
-        "stack `shop` is managed by the watched file /srv/stacks/shop.yml; edit that file";
+    let expected = "stack `shop` is managed by the watched file /srv/stacks/shop.yml; edit that file, or stop \
+         watching its directory (`swarmd up` without `--watch`) to manage the stack from the CLI";
     let applied = server
         .client
         .apply_yaml(SHOP.into(), &params("shop"))

@@ -8,7 +8,7 @@ use api_support::{SHOP, Server};
 use model::{Kind, StackSource};
 use serde_json::json;
 use swarm::api::service_spec::UpdateBody;
-use swarm::apply::{self, ApplyRequest, LABEL_RESTART, Owner};
+use swarm::apply::{self, ApplyRequest, Claim, LABEL_RESTART, Owner};
 use swarm::client::ClientError;
 use swarm::manifest::{self, LoadOptions};
 
@@ -207,14 +207,20 @@ async fn services_of_a_watched_stack_refuse_edits_naming_the_file() {
         source: StackSource::default(),
         dry_run: false,
         prune: true,
-        owner: Owner::Watcher { file: file.into() },
+        owner: Owner::Watcher {
+            file: file.into(),
+            claim: Claim {
+                node: 1,
+                dir: "/srv/stacks".into(),
+            },
+        },
     };
     apply::apply(&server.store, request)
         .await
         .expect("watcher apply");
     let before = server.records();
-    let expected =
-        "stack `shop` is managed by the watched file /srv/stacks/shop.yml; edit that file";
+    let expected = "stack `shop` is managed by the watched file /srv/stacks/shop.yml; edit that file, or stop \
+         watching its directory (`swarmd up` without `--watch`) to manage the stack from the CLI";
     let errors = [
         server
             .client

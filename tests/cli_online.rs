@@ -12,25 +12,26 @@ async fn apply_diff_and_listings() {
     let stack_dir = dir.path().join("shop");
     std::fs::create_dir(&stack_dir).expect("mkdir");
     let file = SHOP.replace("content: hunter2", "file: ./db.txt");
-    std::fs::write(stack_dir.join("stack.yml"), &file).expect("write");
+    // Named after the file, as a watched `shop.yml` would be.
+    std::fs::write(stack_dir.join("shop.yml"), &file).expect("write");
     std::fs::write(stack_dir.join("db.txt"), "hunter2").expect("write");
     let host = server.url.as_str();
     let at = stack_dir.as_path();
 
-    let diff = swarmctl(host, at, &["diff", "-f", "stack.yml"], None).await;
+    let diff = swarmctl(host, at, &["diff", "-f", "shop.yml"], None).await;
     assert_eq!(diff.code, 1, "{}{}", diff.stdout, diff.stderr);
     assert!(diff.stdout.contains("+ service web"), "{}", diff.stdout);
     assert_eq!(server.store.read(|i| i.len()), 0, "diff writes nothing");
 
-    let apply = swarmctl(host, at, &["apply", "-f", "stack.yml"], None).await;
+    let apply = swarmctl(host, at, &["apply", "-f", "shop.yml"], None).await;
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     assert_eq!(
         apply.stdout,
         "+ network default\n+ secret db\n+ config site\n+ service api\n+ service web\n+ stack shop\n"
     );
-    let again = swarmctl(host, at, &["apply", "-f", "stack.yml"], None).await;
+    let again = swarmctl(host, at, &["apply", "-f", "shop.yml"], None).await;
     assert_eq!(again.stdout, "no changes\n");
-    let diff = swarmctl(host, at, &["diff", "-f", "stack.yml"], None).await;
+    let diff = swarmctl(host, at, &["diff", "-f", "shop.yml"], None).await;
     assert_eq!((diff.code, diff.stdout.as_str()), (0, "no changes\n"));
 
     let services = json(&swarmctl(host, at, &["-o", "json", "service", "ls"], None).await);
@@ -67,8 +68,15 @@ async fn apply_diff_and_listings() {
             "source",
             "applied_at",
             "status",
-            "error"
+            "error",
+            "watched_file",
+            "watcher"
         ]
+    );
+    let applied_at = shop["applied_at"].as_str().unwrap_or_default();
+    assert!(
+        model::Timestamp::parse_rfc3339(applied_at).is_some() && applied_at.ends_with('Z'),
+        "applied_at is RFC 3339: {shop}"
     );
     assert_eq!(
         (shop["name"].as_str(), shop["services"].as_u64()),

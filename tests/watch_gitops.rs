@@ -42,15 +42,6 @@ fn services(daemon: &Daemon, dir: &Path, stack: &str) -> Vec<(String, String)> {
     out
 }
 
-fn stack_row(daemon: &Daemon, dir: &Path, name: &str) -> Option<Value> {
-    daemon
-        .json(dir, &["stack", "ls"])
-        .as_array()?
-        .iter()
-        .find(|s| s["name"] == name)
-        .cloned()
-}
-
 fn git(dir: &Path, args: &[&str]) {
     let status = std::process::Command::new("git")
         .arg("-C")
@@ -92,7 +83,7 @@ fn the_cluster_follows_the_watched_directory() {
         (services(&daemon, here, "shop") == pairs(&[("cache", "redis:7"), ("web", "nginx:1.26")]))
             .then_some(())
     });
-    let row = stack_row(&daemon, here, "shop").expect("stack row");
+    let row = daemon.stack_row(here, "shop").expect("stack row");
     assert_eq!(
         row["source"]["git_commit"].as_str().map(str::len),
         Some(40),
@@ -120,7 +111,9 @@ fn the_cluster_follows_the_watched_directory() {
     // Break: nothing changes, the error is visible with its line.
     std::fs::write(&file, BROKEN).expect("write");
     let error = eventually(wait, "error recorded", || {
-        stack_row(&daemon, here, "shop").and_then(|r| r["error"].as_str().map(str::to_owned))
+        daemon
+            .stack_row(here, "shop")
+            .and_then(|r| r["error"].as_str().map(str::to_owned))
     });
     assert!(
         error.contains("shop.yml:4:5") && error.contains("replicas"),
@@ -147,7 +140,7 @@ fn the_cluster_follows_the_watched_directory() {
     // Fix: removing services from the file removes them from the cluster (pruning is on).
     std::fs::write(&file, V3).expect("write");
     eventually(wait, "fix applied", || {
-        let row = stack_row(&daemon, here, "shop")?;
+        let row = daemon.stack_row(here, "shop")?;
         (row["error"].is_null()
             && services(&daemon, here, "shop") == pairs(&[("web", "nginx:1.28")]))
         .then_some(())
@@ -156,7 +149,7 @@ fn the_cluster_follows_the_watched_directory() {
     // Delete: the stack goes.
     std::fs::remove_file(&file).expect("remove");
     eventually(wait, "stack removed", || {
-        let gone = stack_row(&daemon, here, "shop").is_none();
+        let gone = daemon.stack_row(here, "shop").is_none();
         let none_left = daemon
             .json(here, &["service", "ls"])
             .as_array()

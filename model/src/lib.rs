@@ -13,6 +13,7 @@ pub mod meta;
 pub mod names;
 pub mod network;
 pub mod node;
+mod rfc3339;
 mod scalar;
 pub mod schema;
 pub mod secret;

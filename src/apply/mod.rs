@@ -17,12 +17,16 @@
 //! - `prune` deletes objects of the stack the input no longer declares, but never a
 //!   secret/config/network a service of another stack still uses.
 //!
-//! **Ownership.** A stack applied by the GitOps watcher carries the label
-//! `swarm.watched-file = <path>` on its Stack object. While it does, applies, updates and deletes
-//! through the API are refused (409) with a message naming the file, so the file stays the one
-//! writer of the stack and the watcher never fights a human. A watcher may adopt a stack the
-//! API created (the file now owns it), but one file never takes over another file's stack.
+//! **Ownership.** A stack applied by the GitOps watcher carries the labels
+//! `swarm.watched-file = <path>` and, while a running watcher claims it, `swarm.watcher =
+//! <node>:<dir>` on its Stack object (see [`claim`]). While it is claimed, applies, updates and
+//! deletes through the API are refused (409) with a message naming the file, so the file stays
+//! the one writer of the stack and the watcher never fights a human. Once no watcher claims it
+//! (the watcher stopped), the CLI may change or remove it; an API apply makes it an API stack. A
+//! watcher may adopt a stack nobody claims (the file now owns it), but one file never takes over
+//! a stack another file or watcher claims.
 
+pub mod claim;
 mod desired;
 mod diff;
 mod ops;
@@ -35,6 +39,7 @@ mod tests;
 use model::Kind;
 use serde::{Deserialize, Serialize};
 
+pub use claim::{Claim, release_command};
 pub use desired::canonical;
 pub use diff::{Action, FieldChange, PlanItem, leaf_changes};
 pub use ops::{delete_object_plan, delete_stack_plan, error_command};
@@ -42,15 +47,17 @@ pub use plan::{Plan, check_owner, plan, stored_hash};
 pub use refs::{content_hash, users_of};
 pub use run::{
     ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, now, propose,
-    record_stack_error, stack_record, watched_files,
+    record_stack_error, release_claims, stack_record, watched_files,
 };
 
 /// Docker's label naming the stack an object belongs to.
 pub const LABEL_NAMESPACE: &str = "com.docker.stack.namespace";
 /// sha256 (hex) of a secret's or config's content.
 pub const LABEL_CONTENT_HASH: &str = "swarm.content-hash";
-/// On a Stack object: the file the GitOps watcher applies it from (the stack's only writer).
+/// On a Stack object: the file the GitOps watcher applied it from (kept when the watcher stops).
 pub const LABEL_WATCHED_FILE: &str = "swarm.watched-file";
+/// On a Stack object: the [`Claim`] of the running watcher that owns it (its only writer).
+pub const LABEL_WATCHER: &str = "swarm.watcher";
 /// Prefix of the service label carrying the content hash of a secret it uses.
 pub const LABEL_SECRET_PREFIX: &str = "swarm.secret.";
 /// Prefix of the service label carrying the content hash of a config it uses.
@@ -65,8 +72,8 @@ pub const LABEL_RESTART: &str = "swarm.restart";
 pub enum Owner {
     /// The HTTP API (swarmctl, scripts).
     Api,
-    /// The GitOps watcher, applying `file`.
-    Watcher { file: String },
+    /// The GitOps watcher holding `claim`, applying `file`.
+    Watcher { file: String, claim: Claim },
 }
 
 /// One apply of a stack.
@@ -92,8 +99,11 @@ pub enum ApplyError {
     /// The input is not a valid stack (the message says which object and what to do).
     #[error("{0}")]
     Invalid(String),
-    /// The stack is written by a watched file.
-    #[error("stack `{stack}` is managed by the watched file {file}; edit that file")]
+    /// The stack is written by a watched file that a running watcher claims.
+    #[error(
+        "stack `{stack}` is managed by the watched file {file}; edit that file, or stop watching \
+         its directory (`swarmd up` without `--watch`) to manage the stack from the CLI"
+    )]
     Owned { stack: String, file: String },
     /// An object to delete is still used by a service.
     #[error(

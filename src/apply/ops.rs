@@ -124,7 +124,8 @@ pub fn delete_object_plan(
 }
 
 /// Records why the last apply of `stack` failed, creating the Stack object if it is new; the
-/// stack's objects are left as they are. `None` when that error is already recorded.
+/// stack's objects are left as they are; a watcher also claims the stack. `None` when that error
+/// is already recorded (and the claim already held).
 pub fn error_command(
     index: &Index,
     stack: &str,
@@ -134,23 +135,39 @@ pub fn error_command(
     now: Timestamp,
 ) -> Result<Option<Command>, ApplyError> {
     check_owner(index, stack, owner)?;
-    let op = match stack_object(index, stack) {
+    let metadata = stack_metadata(stack, owner);
+    let ops = match stack_object(index, stack) {
         Some(record) => {
             let mut status: StackStatus = record.status_as().unwrap_or_default();
-            if status.error.as_deref() == Some(error.as_str()) {
+            // A watcher that starts on a broken file still claims the file's stack.
+            let claim =
+                matches!(owner, Owner::Watcher { .. }) && record.metadata.labels != metadata.labels;
+            if status.error.as_deref() == Some(error.as_str()) && !claim {
                 return Ok(None);
             }
+            let mut ops = Vec::new();
+            if claim {
+                ops.push(Op::Update {
+                    kind: Kind::Stack,
+                    id: record.id.clone(),
+                    expected_version: record.version,
+                    metadata,
+                    spec: record.spec.clone(),
+                });
+            }
             status.error = Some(error);
-            Op::SetStatus {
+            ops.push(Op::SetStatus {
                 kind: Kind::Stack,
                 id: record.id.clone(),
-                expected_version: Some(record.version),
+                // The update above (if any) moves the version within this same command.
+                expected_version: (!claim).then_some(record.version),
                 status: json!(status),
-            }
+            });
+            ops
         }
-        None => Op::Create {
+        None => vec![Op::Create {
             kind: Kind::Stack,
-            metadata: stack_metadata(stack, owner),
+            metadata,
             spec: json!(StackSpec {
                 source,
                 members: Vec::new()
@@ -159,12 +176,9 @@ pub fn error_command(
                 applied_at: None,
                 error: Some(error)
             }),
-        },
+        }],
     };
-    Ok(Some(Command {
-        at: now,
-        ops: vec![op],
-    }))
+    Ok(Some(Command { at: now, ops }))
 }
 
 fn deleted(record: &Record) -> PlanItem {

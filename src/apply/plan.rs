@@ -10,8 +10,8 @@ use super::desired::{DesiredObject, canonical, desired_objects, keep_restart_cou
 use super::diff::{Action, FieldChange, PlanItem, leaf_changes};
 use super::refs::{content_hash, foreign_users};
 use super::{
-    ApplyError, ApplyRequest, LABEL_CONFIG_PREFIX, LABEL_CONTENT_HASH, LABEL_NAMESPACE,
-    LABEL_SECRET_PREFIX, LABEL_WATCHED_FILE, Owner, STACK_KINDS, kind_word,
+    ApplyError, ApplyRequest, Claim, LABEL_CONFIG_PREFIX, LABEL_CONTENT_HASH, LABEL_NAMESPACE,
+    LABEL_SECRET_PREFIX, LABEL_WATCHED_FILE, LABEL_WATCHER, Owner, STACK_KINDS, kind_word,
 };
 use crate::store::{Command, Index, Op, Record};
 
@@ -180,18 +180,29 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
     })
 }
 
-/// Refuses when the stack is managed by a watched file other than the requester.
+/// Refuses when a running watcher claims the stack, unless the requester is that watcher
+/// applying the stack's own file. A stack nobody claims is open to the API and to any watcher.
 pub fn check_owner(index: &Index, stack: &str, owner: &Owner) -> Result<(), ApplyError> {
-    let Some(file) =
-        stack_object(index, stack).and_then(|r| r.metadata.labels.get(LABEL_WATCHED_FILE))
-    else {
+    let Some(record) = stack_object(index, stack) else {
         return Ok(());
     };
+    let Some(claim) = Claim::of(record) else {
+        return Ok(());
+    };
+    let file = record
+        .metadata
+        .labels
+        .get(LABEL_WATCHED_FILE)
+        .cloned()
+        .unwrap_or_else(|| claim.dir.clone());
     match owner {
-        Owner::Watcher { file: mine } if mine == file => Ok(()),
+        Owner::Watcher {
+            file: mine,
+            claim: holder,
+        } if *holder == claim && *mine == file => Ok(()),
         _ => Err(ApplyError::Owned {
             stack: stack.to_owned(),
-            file: file.clone(),
+            file,
         }),
     }
 }
@@ -201,11 +212,13 @@ pub fn stack_object<'a>(index: &'a Index, stack: &str) -> Option<&'a Record> {
     index.find(Kind::Stack, Some(stack), stack)
 }
 
-/// Metadata of the Stack object: the namespace label, and the watched file when a watcher owns it.
+/// Metadata of the Stack object: the namespace label, and the watched file and the watcher's
+/// claim when a watcher writes it (an API write drops both: the stack is the API's now).
 pub fn stack_metadata(stack: &str, owner: &Owner) -> ObjectMeta {
     let mut labels = BTreeMap::from([(LABEL_NAMESPACE.to_owned(), stack.to_owned())]);
-    if let Owner::Watcher { file } = owner {
+    if let Owner::Watcher { file, claim } = owner {
         labels.insert(LABEL_WATCHED_FILE.to_owned(), file.clone());
+        labels.insert(LABEL_WATCHER.to_owned(), claim.label());
     }
     ObjectMeta {
         name: stack.to_owned(),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use model::{Kind, StackSource, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::claim::{Claim, release_command};
 use super::ops::{delete_object_plan, delete_stack_plan, error_command};
 use super::plan::{Plan, plan, stack_object};
 use super::{ApplyError, ApplyRequest, LABEL_WATCHED_FILE, Owner};
@@ -105,7 +106,28 @@ pub async fn record_stack_error(
     Ok(())
 }
 
-/// Files under `dir` that own a stack (label `swarm.watched-file`), for the GitOps watcher.
+/// Releases every claim `release` selects (see [`super::claim`]); returns how many stacks it
+/// released.
+pub async fn release_claims(
+    store: &Store,
+    release: impl Fn(&Claim) -> bool,
+) -> Result<usize, ApplyError> {
+    for attempt in 1..=ATTEMPTS {
+        let Some(command) = store.read(|index| release_command(index, &release, now())) else {
+            return Ok(0);
+        };
+        let released = command.ops.len();
+        match propose(store, command).await? {
+            Applied::Ok { .. } => return Ok(released),
+            Applied::Rejected(Rejection::Conflict(_)) if attempt < ATTEMPTS => continue,
+            Applied::Rejected(rejection) => return Err(ApplyError::Rejected(rejection)),
+        }
+    }
+    Ok(0)
+}
+
+/// Files under `dir` that a stack was applied from (label `swarm.watched-file`), claimed or not:
+/// the GitOps watcher removes the stack of such a file once the file is gone.
 pub fn watched_files(store: &Store, dir: &Path) -> Vec<PathBuf> {
     store.read(|index| {
         index

@@ -260,18 +260,29 @@ fn a_watched_stack_refuses_the_api_and_other_files() {
     let mut cluster = Cluster::new();
     let file = "/srv/stacks/shop.yml".to_owned();
     let mut watched = request("shop", shop());
-    watched.owner = Owner::Watcher { file: file.clone() };
+    watched.owner = Owner::Watcher {
+        file: file.clone(),
+        claim: Claim {
+            node: 1,
+            dir: "/srv/stacks".into(),
+        },
+    };
     cluster.apply(&watched);
     let err = cluster
         .plan(&request("shop", shop()))
         .expect_err("api refused");
     assert_eq!(
         err.to_string(),
-        "stack `shop` is managed by the watched file /srv/stacks/shop.yml; edit that file"
+        "stack `shop` is managed by the watched file /srv/stacks/shop.yml; edit that file, or stop \
+         watching its directory (`swarmd up` without `--watch`) to manage the stack from the CLI"
     );
     let mut other = watched.clone();
     other.owner = Owner::Watcher {
         file: "/elsewhere/shop.yml".into(),
+        claim: Claim {
+            node: 1,
+            dir: "/elsewhere".into(),
+        },
     };
     assert!(matches!(
         cluster.plan(&other),
@@ -397,3 +408,5 @@ fn data_by_reference_and_foreign_stacks_are_refused() {
         .expect_err("stack");
     assert!(err.to_string().contains("belongs to stack `blog`"), "{err}");
 }
+
+mod ownership;

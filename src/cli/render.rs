@@ -8,7 +8,8 @@ use super::{EXIT_FAILED, Inputs, Output};
 pub struct Args {
     #[command(flatten)]
     pub inputs: Inputs,
-    /// Stack name; defaults to the compose `name:` or the first file's directory name.
+    /// Stack name; defaults to the compose `name:`, else the file's name (`web.yml`: `web`;
+    /// `compose.yaml`, `docker-compose.yml`, `stack.yml` take their directory's name).
     #[arg(long)]
     pub stack: Option<String>,
 }

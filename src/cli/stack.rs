@@ -3,10 +3,34 @@
 use model::Kind;
 
 use crate::client::ps::task_rows;
-use crate::client::views::{service_rows, stack_rows};
+use crate::client::views::{StackRow, service_rows, stack_rows};
 use crate::client::{Client, TaskFilter};
 
 use super::{Output, output, ps, service};
+
+/// The SOURCE cell: a watched stack's file and whether a watcher still follows it (else the
+/// CLI may change the stack), or the files it was applied from; paths under the working
+/// directory shortened.
+fn source(row: &StackRow) -> String {
+    let cwd = std::env::current_dir().ok();
+    let short = |path: &str| {
+        cwd.as_deref()
+            .and_then(|cwd| std::path::Path::new(path).strip_prefix(cwd).ok())
+            .map_or_else(|| path.to_owned(), |p| p.display().to_string())
+    };
+    match &row.watched_file {
+        Some(file) if row.watcher.is_some() => format!("{} (watched)", short(file)),
+        Some(file) => format!("{} (not watched)", short(file)),
+        None if row.source.files.is_empty() => "-".into(),
+        None => row
+            .source
+            .files
+            .iter()
+            .map(|f| short(f))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -39,8 +63,8 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
                             r.name.clone(),
                             r.services.to_string(),
                             r.status.clone(),
-                            output::ago(r.applied_at),
-                            output::or_dash(r.source.files.first().map(String::as_str)),
+                            r.applied_at.map_or_else(|| "-".into(), output::since),
+                            source(r),
                             output::or_dash(r.error.as_deref().and_then(|e| e.lines().next())),
                         ]
                     })

@@ -11,6 +11,7 @@ use model::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::apply::{Claim, LABEL_WATCHED_FILE};
 use crate::store::Record;
 
 /// Desired and running task counts.
@@ -42,10 +43,46 @@ pub struct StackRow {
     /// Number of services.
     pub services: usize,
     pub source: model::StackSource,
+    /// When it was last applied, as RFC 3339 text (UTC).
+    #[serde(with = "rfc3339")]
     pub applied_at: Option<Timestamp>,
     /// `applied`, `error` (the last apply was refused) or `pending` (never applied).
     pub status: String,
     pub error: Option<String>,
+    /// The file a GitOps watcher applied it from; kept when that watcher stops.
+    pub watched_file: Option<String>,
+    /// The running watcher that owns it; `None`: the CLI may change or remove it.
+    pub watcher: Option<Claim>,
+}
+
+/// An optional [`Timestamp`] as RFC 3339 text; epoch milliseconds are read back too.
+mod rfc3339 {
+    use model::Timestamp;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &Option<Timestamp>, out: S) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => out.serialize_some(&at.to_rfc3339()),
+            None => out.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Option<Timestamp>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Millis(i64),
+            Text(String),
+        }
+        match Option::<Raw>::deserialize(input)? {
+            None => Ok(None),
+            Some(Raw::Millis(millis)) => Ok(Some(Timestamp(millis))),
+            Some(Raw::Text(text)) => Timestamp::parse_rfc3339(&text)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("`{text}` is not an RFC 3339 time"))),
+        }
+    }
 }
 
 /// `service ls` rows; `running` counts tasks whose observed state is RUNNING.
@@ -119,6 +156,8 @@ pub fn stack_rows(stacks: &[Record], services: &[Record]) -> Vec<StackRow> {
                 applied_at: status.applied_at,
                 status: state.to_owned(),
                 error: status.error,
+                watched_file: stack.metadata.labels.get(LABEL_WATCHED_FILE).cloned(),
+                watcher: Claim::of(stack),
             }
         })
         .collect()

@@ -110,6 +110,8 @@ pub async fn run(
                 .map(|node| node.id.clone())
         })
         .ok_or_else(|| DaemonError::NodeMissing(identity.hostname.clone()))?;
+    // Before the API says "ready": a stack a crashed watcher left claimed is the CLI's again.
+    crate::watch::release_stale_claims(&store, identity.node_id, config.watch.as_deref()).await;
     let workers = workers::start(&store, &identity, node_id, bound, config.runtime).await?;
     identity::write_api_addr(&config.data_dir, bound)?;
     eprintln!(
@@ -120,8 +122,9 @@ pub async fn run(
     let watcher = config.watch.clone().map(|dir| {
         let store = store.clone();
         let mut watch_stop = stop_rx.clone();
+        let node = identity.node_id;
         tokio::spawn(async move {
-            crate::watch::run(store, dir, async move {
+            crate::watch::run(store, dir, node, async move {
                 let _ = watch_stop.wait_for(|stop| *stop).await;
             })
             .await

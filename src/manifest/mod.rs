@@ -9,6 +9,7 @@ pub mod context;
 pub mod diagnostic;
 pub mod limits;
 pub mod merge;
+pub mod naming;
 pub mod native;
 pub mod objects;
 pub mod resolve;
@@ -32,7 +33,7 @@ pub use source::{PathArg, expand};
 /// How to load.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
-    /// Stack name; defaults to the compose `name:` or the first file's directory name.
+    /// Stack name; defaults to the compose `name:`, else the first file's name (see [`naming`]).
     pub stack: Option<String>,
     /// Allow `file:` and `env_file:` references outside the stack directory.
     pub allow_outside_files: bool,
@@ -154,7 +155,8 @@ fn load_sources(mut ctx: Context, sources: &[source::Source], options: &LoadOpti
         && let Some(file) = compose::read_and_merge(&mut ctx, &compose)
     {
         compose::check_build_without_image(&mut ctx, &compose, &file);
-        let name = stack_name(options, file.name.as_deref(), &dir);
+        let explicit = options.stack.as_deref().or(file.name.as_deref());
+        let name = naming::stack_name(explicit, &first.name, &dir);
         items.extend(objects::from_compose(
             &mut ctx,
             &compose,
@@ -216,26 +218,4 @@ fn environment(dir: &Path, options: &LoadOptions, ctx: &mut Context) -> HashMap<
     }
     vars.extend(options.env.clone());
     vars
-}
-
-/// `--stack`, else the compose `name:`, else the directory holding the first file.
-fn stack_name(options: &LoadOptions, compose_name: Option<&str>, dir: &Path) -> String {
-    if let Some(name) = options.stack.as_deref().or(compose_name) {
-        return name.to_owned();
-    }
-    let absolute = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let base = absolute
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_else(|| "default".into());
-    // Docker derives project names the same way: lowercase, only [a-z0-9_-].
-    let cleaned: String = base
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect();
-    if cleaned.is_empty() {
-        "default".into()
-    } else {
-        cleaned
-    }
 }

@@ -6,7 +6,8 @@
 //! a service removes it. A file that no longer validates changes nothing; its error is recorded on
 //! the stack (`swarmctl stack ls`) and the previous state stays. A deleted file deletes its stack.
 //! Objects of a watched stack refuse changes through the API/CLI with a message naming the file
-//! (see `crate::apply`): there is one writer per stack.
+//! (see `crate::apply`): there is one writer per stack. That lasts while the watcher runs: it
+//! claims the stacks of its files and releases them when it stops (see `crate::apply::claim`).
 
 pub mod scan;
 
@@ -18,7 +19,7 @@ use model::StackSource;
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
-use crate::apply::{self, ApplyRequest, Owner};
+use crate::apply::{self, ApplyRequest, Claim, Owner};
 use crate::manifest::{self, LoadOptions};
 use crate::store::Store;
 
@@ -44,16 +45,21 @@ pub enum WatchError {
     },
 }
 
-/// Follows `dir` until `shutdown` resolves.
+/// Follows `dir` for node `node` until `shutdown` resolves, then releases its claims.
 pub async fn run(
     store: Store,
     dir: PathBuf,
+    node: u64,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), WatchError> {
     let dir = dir.canonicalize().map_err(|source| WatchError::Read {
         dir: dir.display().to_string(),
         source,
     })?;
+    let claim = Claim {
+        node,
+        dir: dir.display().to_string(),
+    };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut watcher = notify::recommended_watcher(move |event| {
         // The receiver only needs to know that something happened; a sync rescans the directory.
@@ -69,34 +75,67 @@ pub async fn run(
             dir: dir.display().to_string(),
             source,
         })?;
-    let mut state = State::default();
+    let mut state = State::new(claim.clone());
     state.sync(&store, &dir).await;
     tokio::pin!(shutdown);
     let mut resync = tokio::time::interval(RESYNC);
     resync.tick().await;
     loop {
         tokio::select! {
-            _ = &mut shutdown => return Ok(()),
+            _ = &mut shutdown => break,
             _ = resync.tick() => state.sync(&store, &dir).await,
             event = rx.recv() => {
                 if event.is_none() {
-                    return Ok(());
+                    break;
                 }
                 while let Ok(Some(_)) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
                 state.sync(&store, &dir).await;
             }
         }
     }
+    // Nobody follows the files any more: the CLI may manage their stacks until a watcher of
+    // this directory starts again (and takes them back).
+    release(&store, "watcher stopped", |c| *c == claim).await;
+    Ok(())
+}
+
+/// At a daemon's start, before its watcher (if any) runs: releases the claims of node `node`
+/// that are not for `watching`, the directory its watcher is about to follow. They were left by
+/// a watcher that did not stop cleanly (`kill -9`, a crash) and is not coming back.
+pub async fn release_stale_claims(store: &Store, node: u64, watching: Option<&Path>) {
+    let watching = watching
+        .and_then(|dir| dir.canonicalize().ok())
+        .map(|dir| dir.display().to_string());
+    release(store, "no watcher for them on this node", |c| {
+        c.node == node && Some(&c.dir) != watching.as_ref()
+    })
+    .await;
+}
+
+async fn release(store: &Store, why: &str, which: impl Fn(&Claim) -> bool) {
+    match apply::release_claims(store, which).await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(released, why, "released watched stacks to the CLI"),
+        Err(err) => tracing::warn!(%err, why, "cannot release watched stacks"),
+    }
 }
 
 /// What the watcher has already acted on, per file: the content hash it applied (or found
-/// invalid), so unchanged files are not re-applied.
-#[derive(Default)]
+/// invalid), so unchanged files are not re-applied; and the claim it applies with.
 pub struct State {
+    claim: Claim,
     done: BTreeMap<PathBuf, String>,
 }
 
 impl State {
+    /// A watcher that has applied nothing yet and writes with `claim`.
+    pub fn new(claim: Claim) -> State {
+        State {
+            claim,
+            done: BTreeMap::new(),
+        }
+    }
+
     /// Brings the cluster in line with the directory once.
     pub async fn sync(&mut self, store: &Store, dir: &Path) {
         let files = match scan::scan(dir) {
@@ -122,7 +161,7 @@ impl State {
                 continue;
             }
             let stack = scan::stack_for(&path);
-            match apply::delete_stack(store, &stack, &watcher_owner(&path)).await {
+            match apply::delete_stack(store, &stack, &self.owner(&path)).await {
                 Ok(_) => {
                     tracing::info!(stack, file = %path.display(), "stack file deleted: stack removed");
                     self.done.remove(&path);
@@ -131,6 +170,13 @@ impl State {
                     tracing::warn!(stack, %err, "cannot remove the stack of a deleted file")
                 }
             }
+        }
+    }
+
+    fn owner(&self, path: &Path) -> Owner {
+        Owner::Watcher {
+            file: path.display().to_string(),
+            claim: self.claim.clone(),
         }
     }
 
@@ -149,7 +195,7 @@ impl State {
             content_hash: seen.hash.clone(),
             git_commit,
         };
-        let owner = watcher_owner(path);
+        let owner = self.owner(path);
         let text = match &seen.text {
             Ok(text) => text,
             Err(message) => {
@@ -192,16 +238,10 @@ impl State {
                     content_hash: seen.hash.clone(),
                     git_commit: None,
                 };
-                record(store, &stack, source, &watcher_owner(path), err.to_string()).await;
+                record(store, &stack, source, &self.owner(path), err.to_string()).await;
                 false
             }
         }
-    }
-}
-
-fn watcher_owner(path: &Path) -> Owner {
-    Owner::Watcher {
-        file: path.display().to_string(),
     }
 }
 

@@ -57,30 +57,11 @@ pub fn hash(text: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The stack a watched file defines: its file name without extension, made a valid stack name
-/// (lowercase; characters other than letters, digits, `_`, `-` become `-`). A file's stack never
-/// changes while it exists, so deleting the file identifies exactly what to prune.
+/// The stack a watched file defines: its file name without extension (`shop.yml` → `shop`),
+/// always, so a file's stack never changes while it exists and deleting the file identifies
+/// exactly what to prune.
 pub fn stack_for(path: &Path) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let cleaned: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let trimmed = cleaned.trim_matches('-');
-    if trimmed.is_empty() {
-        "stack".into()
-    } else {
-        trimmed.to_owned()
-    }
+    crate::manifest::naming::stack_for_file(path)
 }
 
 /// The commit checked out in the git work tree holding `dir`, if any.

@@ -86,6 +86,15 @@ impl Daemon {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
     }
 
+    /// The `stack ls -o json` row of stack `name`, if it exists.
+    pub fn stack_row(&self, dir: &Path, name: &str) -> Option<serde_json::Value> {
+        self.json(dir, &["stack", "ls"])
+            .as_array()?
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+    }
+
     /// SIGKILL, as a crash would.
     pub fn kill9(mut self) {
         let _ = self.child.kill();

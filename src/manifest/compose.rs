@@ -9,26 +9,21 @@ use super::context::{Context, Doc};
 use super::diagnostic::pointer;
 use super::merge::merge;
 
-/// Reads every compose document (in `-f` order) and merges them. `None` when any of them is
-/// invalid; every problem has been reported to `ctx`.
+/// Reads every compose document (in `-f` order) and merges them; every problem is reported to
+/// `ctx`, and invalid nodes are left out of the result so later checks can still run on the rest.
+/// `None` when nothing readable is left.
 pub fn read_and_merge(ctx: &mut Context, docs: &[&Doc]) -> Option<ComposeFile> {
     let mut merged: Option<Value> = None;
-    let mut ok = true;
     for doc in docs {
         warn_ignored_keys(ctx, doc);
-        if !ctx.schema_check(doc, "compose", "") {
-            ok = false;
-            continue;
-        }
-        let Some(typed) = ctx.typed::<ComposeFile>(doc, "", doc.doc.value.clone()) else {
-            ok = false;
+        let invalid = ctx.schema_check(doc, "compose", "");
+        let Some(typed) = ctx.typed::<ComposeFile>(doc, "", doc.doc.value.clone(), &invalid) else {
             continue;
         };
         let canonical = match serde_json::to_value(&typed) {
             Ok(v) => v,
             Err(e) => {
                 ctx.error(doc, "", format!("internal error: {e}"));
-                ok = false;
                 continue;
             }
         };
@@ -36,9 +31,6 @@ pub fn read_and_merge(ctx: &mut Context, docs: &[&Doc]) -> Option<ComposeFile> {
             Some(base) => merge(base, canonical),
             None => merged = Some(canonical),
         }
-    }
-    if !ok {
-        return None;
     }
     let merged = merged?;
     match serde_json::from_value::<ComposeFile>(merged) {

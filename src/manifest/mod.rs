@@ -11,6 +11,7 @@ pub mod limits;
 pub mod merge;
 pub mod native;
 pub mod objects;
+pub mod prune;
 pub mod resolve;
 pub mod schema_check;
 pub mod schema_walk;
@@ -117,7 +118,12 @@ fn load_sources(mut ctx: Context, sources: &[source::Source], options: &LoadOpti
             );
         }
         match yaml::parse(&src.text, &vars) {
-            Ok(parsed) => docs.extend(parsed.into_iter().map(|doc| Doc { file, doc })),
+            Ok(parsed) => {
+                for doc in parsed {
+                    let index = docs.len();
+                    docs.push(Doc { file, index, doc });
+                }
+            }
             Err(err) => ctx.error_at(file, err.pos, "", err.message),
         }
     }
@@ -173,9 +179,9 @@ fn load_sources(mut ctx: Context, sources: &[source::Source], options: &LoadOpti
             items.push(item);
         }
     }
-    if !ctx.has_errors() {
-        semantic::check(&mut ctx, &docs, &items);
-    }
+    // Objects read from documents with errors lack the invalid nodes; checking them anyway
+    // reports every independent problem in one run.
+    semantic::check(&mut ctx, &docs, &items);
     let manifests = items.into_iter().map(|i| i.manifest).collect();
     finish(ctx, stack, manifests)
 }

@@ -23,6 +23,7 @@
 //! writer of the stack and the watcher never fights a human. A watcher may adopt a stack the
 //! API created (the file now owns it), but one file never takes over another file's stack.
 
+mod check;
 mod desired;
 mod diff;
 mod ops;
@@ -39,7 +40,7 @@ pub use desired::canonical;
 pub use diff::{Action, FieldChange, PlanItem, leaf_changes};
 pub use ops::{delete_object_plan, delete_stack_plan, error_command};
 pub use plan::{Plan, check_owner, plan, stored_hash};
-pub use refs::{content_hash, users_of};
+pub use refs::{content_hash, lookup, users_of};
 pub use run::{
     ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, now, propose,
     record_stack_error, stack_record, watched_files,
@@ -108,6 +109,24 @@ pub enum ApplyError {
     /// Nothing by that name.
     #[error("{0}")]
     NotFound(String),
+    /// A service uses an object that neither the input nor the cluster has.
+    #[error(
+        "{kind} not found: {name} (service `{service}` uses it); create it first, or declare it in the stack"
+    )]
+    MissingReference {
+        kind: String,
+        name: String,
+        service: String,
+    },
+    /// An ingress port another service already publishes.
+    #[error(
+        "port {port} is already published by service {service}; pick another published port, or remove it from {service} first"
+    )]
+    PortInUse {
+        port: u16,
+        protocol: String,
+        service: String,
+    },
     /// The store refused the command (a conflict that persisted across retries, a name clash).
     #[error("{0}")]
     Rejected(crate::store::Rejection),

@@ -2,7 +2,7 @@
 //! secret, config, network or service (`depends_on`) that neither the input nor the cluster has,
 //! and an ingress port another service already publishes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use model::Kind;
 use model::service::{PortMode, ServiceSpec};
@@ -49,7 +49,34 @@ pub fn check_references(
             }
         }
     }
-    Ok(())
+    check_cycles(index, stack, desired)
+}
+
+/// The input together with the services the stack keeps must not wait on each other in a circle
+/// (the loader already refuses a cycle within one file).
+fn check_cycles(index: &Index, stack: &str, desired: &[DesiredObject]) -> Result<(), ApplyError> {
+    let mut specs: BTreeMap<String, ServiceSpec> = index
+        .in_stack(stack)
+        .into_iter()
+        .filter(|r| r.kind == Kind::Service)
+        .filter_map(|r| Some((r.metadata.name.clone(), r.spec_as::<ServiceSpec>().ok()?)))
+        .collect();
+    specs.extend(services(desired).map(|(name, spec)| (name.to_owned(), spec)));
+    let graph = specs
+        .iter()
+        .map(|(name, spec)| {
+            let deps = spec.depends_on.keys().map(String::as_str).collect();
+            (name.as_str(), deps)
+        })
+        .collect();
+    match model::depends::cycles(&graph).first() {
+        Some(cycle) => Err(ApplyError::Invalid(format!(
+            "depends_on cycle: {}; none of these services could ever start, so remove one of \
+             the dependencies",
+            model::depends::describe(cycle)
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn missing(kind: Kind, name: &str, service: &str) -> ApplyError {

@@ -84,96 +84,46 @@ pub fn check(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
     check_dependency_cycles(ctx, docs, items);
 }
 
+/// A stack's services by name, with what each depends on.
+type StackServices<'a> = BTreeMap<&'a str, (&'a Item, Vec<&'a str>)>;
+
 /// A `depends_on` cycle can never start: each service would wait for the other. Each cycle is
-/// reported once, at the entry of its alphabetically first service that closes it.
+/// reported once, per stack, at the entry of its smallest service that leads into it.
 fn check_dependency_cycles(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
-    let services: BTreeMap<(Option<&str>, &str), &Item> = items
-        .iter()
-        .filter(|i| i.manifest.kind == Kind::Service)
-        .map(|i| {
-            let meta = &i.manifest.metadata;
-            ((meta.stack.as_deref(), meta.name.as_str()), i)
-        })
-        .collect();
-    let graph: BTreeMap<(Option<&str>, &str), Vec<&str>> = services
-        .iter()
-        .map(|(key, item)| {
-            let deps = match &item.manifest.spec {
-                ManifestSpec::Service(spec) => spec.depends_on.keys().map(String::as_str).collect(),
-                _ => Vec::new(),
-            };
-            (*key, deps)
-        })
-        .collect();
-    for cycle in dependency_cycles(&graph) {
-        let (stack, first) = cycle[0];
-        let Some(item) = services.get(&(stack, first)) else {
-            continue;
-        };
-        let item_docs: Vec<&Doc> = item.docs.iter().filter_map(|i| docs.get(*i)).collect();
-        let mut names: Vec<&str> = cycle.iter().map(|(_, n)| *n).collect();
-        names.push(first);
-        let at = super::objects::depends_on_pointer(&item_docs, &item.base, names[1]);
-        ctx.error_in(
-            &item_docs,
-            &at,
-            format!(
-                "depends_on cycle: {}; none of these services could ever start, so remove one \
-                 of the dependencies",
-                names.join(" -> ")
-            ),
-        );
-    }
-}
-
-type ServiceKey<'a> = (Option<&'a str>, &'a str);
-
-/// Cycles found by a depth-first walk (at least one in every group of services that wait on
-/// each other), each once, rotated to start at its smallest service.
-fn dependency_cycles<'a>(
-    graph: &BTreeMap<ServiceKey<'a>, Vec<&'a str>>,
-) -> Vec<Vec<ServiceKey<'a>>> {
-    let mut found: Vec<Vec<ServiceKey<'a>>> = Vec::new();
-    let mut done: HashSet<ServiceKey<'a>> = HashSet::new();
-    for start in graph.keys() {
-        let mut path = Vec::new();
-        walk(graph, *start, &mut path, &mut done, &mut found);
-    }
-    found
-}
-
-fn walk<'a>(
-    graph: &BTreeMap<ServiceKey<'a>, Vec<&'a str>>,
-    node: ServiceKey<'a>,
-    path: &mut Vec<ServiceKey<'a>>,
-    done: &mut HashSet<ServiceKey<'a>>,
-    found: &mut Vec<Vec<ServiceKey<'a>>>,
-) {
-    if let Some(at) = path.iter().position(|n| *n == node) {
-        let mut cycle = path[at..].to_vec();
-        let smallest = cycle
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, n)| **n)
-            .map_or(0, |(i, _)| i);
-        cycle.rotate_left(smallest);
-        if !found.contains(&cycle) {
-            found.push(cycle);
+    let mut stacks: BTreeMap<Option<&str>, StackServices> = BTreeMap::new();
+    for item in items {
+        if let ManifestSpec::Service(spec) = &item.manifest.spec {
+            let meta = &item.manifest.metadata;
+            let deps = spec.depends_on.keys().map(String::as_str).collect();
+            stacks
+                .entry(meta.stack.as_deref())
+                .or_default()
+                .insert(meta.name.as_str(), (item, deps));
         }
-        return;
     }
-    if done.contains(&node) {
-        return;
+    for services in stacks.values() {
+        let graph = services
+            .iter()
+            .map(|(name, (_, deps))| (*name, deps.clone()))
+            .collect();
+        for cycle in model::depends::cycles(&graph) {
+            let Some((item, _)) = services.get(cycle[0]) else {
+                continue;
+            };
+            let item_docs: Vec<&Doc> = item.docs.iter().filter_map(|i| docs.get(*i)).collect();
+            let next = cycle.get(1).unwrap_or(&cycle[0]);
+            let at = super::objects::depends_on_pointer(&item_docs, &item.base, next);
+            ctx.error_in(
+                &item_docs,
+                &at,
+                format!(
+                    "depends_on cycle: {}; none of these services could ever start, so remove \
+                     one of the dependencies",
+                    model::depends::describe(&cycle)
+                ),
+            );
+        }
     }
-    let Some(deps) = graph.get(&node) else {
-        return;
-    };
-    path.push(node);
-    for dep in deps {
-        walk(graph, (node.0, dep), path, done, found);
-    }
-    path.pop();
-    done.insert(node);
 }
 
 fn check_name(kind: Kind, name: &str, stack: Option<&str>) -> Result<(), String> {

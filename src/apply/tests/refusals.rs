@@ -169,3 +169,22 @@ fn an_external_secret_under_another_name_is_used_by_that_name() {
         "the file keeps the key's name, as in Docker"
     );
 }
+
+#[test]
+fn a_dependency_cycle_with_a_service_the_stack_keeps_is_refused() {
+    let mut cluster = Cluster::new();
+    let mut db = service("db", "postgres");
+    db.depends_on.insert("api".into(), Default::default());
+    let api = service("api", "nginx");
+    cluster.apply(&request("shop", vec![svc("db", db), svc("api", api)]));
+    let mut api = service("api", "nginx");
+    api.depends_on.insert("db".into(), Default::default());
+    let err = cluster
+        .plan(&request("shop", vec![svc("api", api)]))
+        .expect_err("cycle");
+    assert!(
+        err.to_string()
+            .starts_with("depends_on cycle: api -> db -> api"),
+        "{err}"
+    );
+}

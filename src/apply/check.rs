@@ -41,8 +41,9 @@ pub fn check_references(
                 return Err(missing(kind, &used, service));
             }
         }
-        for dependency in spec.depends_on.keys() {
-            if !declared.contains(&(Kind::Service, dependency.as_str()))
+        for (dependency, options) in &spec.depends_on {
+            if options.required
+                && !declared.contains(&(Kind::Service, dependency.as_str()))
                 && index.find(Kind::Service, Some(stack), dependency).is_none()
             {
                 return Err(missing(Kind::Service, dependency, service));

@@ -285,21 +285,27 @@ fn suggestion<'a>(used: &str, declared: impl Iterator<Item = &'a String>, field:
 /// Every `depends_on` entry names a service of the file, as compose-spec requires.
 fn check_depends_on(ctx: &mut Context, docs: &[&Doc], services: &BTreeMap<String, ServiceSpec>) {
     for (name, spec) in services {
-        for dependency in spec.depends_on.keys() {
+        for (dependency, options) in &spec.depends_on {
             if services.contains_key(dependency) {
                 continue;
             }
             let at = depends_on_pointer(docs, &pointer(&["services", name]), dependency);
             let close = services.keys().filter(|s| *s != name);
             let hint = declared_hint(dependency, close);
-            ctx.error_in(
-                docs,
-                &at,
-                format!(
-                    "service `{name}` depends on service `{dependency}`, which is not defined \
-                     in this stack{hint}"
-                ),
+            let message = format!(
+                "service `{name}` depends on service `{dependency}`, which is not defined in \
+                 this stack{hint}"
             );
+            // `required: false` says the dependency may be absent (compose-spec).
+            if options.required {
+                ctx.error_in(docs, &at, message);
+            } else if let Some(doc) = docs.last() {
+                ctx.warn(
+                    doc,
+                    &at,
+                    format!("{message}; `required: false`, so it is ignored"),
+                );
+            }
         }
     }
 }

@@ -90,3 +90,30 @@ fn a_declaration_that_is_not_a_mapping_still_declares_its_name() {
         "{found:#?}"
     );
 }
+
+#[test]
+fn a_field_left_out_for_its_error_is_not_also_reported_missing() {
+    let found = errors("services:\n  web:\n    image: [nginx]\nsecrets:\n  s:\n    file: 12\n");
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        has(&found, "3: services.web.image: ", "expected a string"),
+        "{found:#?}"
+    );
+    assert!(
+        has(&found, "6: secrets.s.file: ", "expected a string"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn an_object_level_error_is_reported_beside_a_field_error() {
+    let found = errors("services:\n  web:\n    stop_grace_period: soon\n");
+    assert!(
+        has(&found, "3: services.web: ", "has no `image:`"),
+        "{found:#?}"
+    );
+    assert!(
+        has(&found, "3: services.web.stop_grace_period: ", "soon"),
+        "{found:#?}"
+    );
+}

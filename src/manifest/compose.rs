@@ -77,7 +77,14 @@ pub fn warn_ignored_keys_in(ctx: &mut Context, doc: &Doc, base: &str, name: &str
 /// A service with `build:` but no `image:` in the merged files cannot run: swarm has no builder.
 pub fn check_build_without_image(ctx: &mut Context, docs: &[&Doc], file: &ComposeFile) {
     for (name, service) in &file.services {
-        if service.image.as_deref().is_some_and(|i| !i.is_empty()) {
+        // An `image:` left out for an error of its own is reported already, not missing.
+        let written = docs.iter().any(|d| {
+            d.doc
+                .value
+                .pointer(&pointer(&["services", name, "image"]))
+                .is_some_and(|i| i.as_str() != Some(""))
+        });
+        if written || service.image.as_deref().is_some_and(|i| !i.is_empty()) {
             continue;
         }
         let has_build = docs.iter().any(|d| {

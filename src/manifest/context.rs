@@ -61,12 +61,16 @@ impl Context {
         }
     }
 
-    /// Records an error about the node at `pointer` in one document, unless that node (or a
-    /// child it lacks now) was reported already.
+    /// Records an error about the node at `pointer` in one document, unless that node (or one
+    /// holding it) was reported invalid already.
     pub fn error(&mut self, doc: &Doc, pointer: &str, message: impl Into<String>) {
-        if self.follows_reported(doc, pointer) {
+        if self.follows_reported(doc, pointer, false) {
             return;
         }
+        self.report(doc, pointer, message);
+    }
+
+    fn report(&mut self, doc: &Doc, pointer: &str, message: impl Into<String>) {
         let pos = doc.doc.positions.value(pointer);
         let path = field_path(&doc.doc.value, pointer);
         self.error_at(doc.file, pos, &path, message);
@@ -87,6 +91,16 @@ impl Context {
         }
     }
 
+    /// Like [`Context::error_in`] for a finding about a whole object, which is not reported
+    /// when one of its fields was left out for an error of its own (the object lacks it now).
+    pub fn object_error_in(&mut self, docs: &[&Doc], pointer: &str, message: impl Into<String>) {
+        if let Some(doc) = owner(docs, pointer)
+            && !self.follows_reported(doc, pointer, true)
+        {
+            self.report(doc, pointer, message);
+        }
+    }
+
     /// Like [`Context::error_in`], but points at the key naming the node (for names).
     pub fn error_key_in(&mut self, docs: &[&Doc], pointer: &str, message: impl Into<String>) {
         if let Some(doc) = owner(docs, pointer) {
@@ -96,14 +110,16 @@ impl Context {
         }
     }
 
-    /// Whether `pointer` is a node reported invalid, inside one, or the direct parent of one.
-    fn follows_reported(&self, doc: &Doc, pointer: &str) -> bool {
+    /// Whether `pointer` is a node reported invalid or inside one; with `or_parent`, also the
+    /// direct parent of one (serde's "missing field" once the field is left out).
+    fn follows_reported(&self, doc: &Doc, pointer: &str, or_parent: bool) -> bool {
         self.reported.iter().any(|(index, reported)| {
             *index == doc.index
                 && (reported == pointer
-                    || reported
-                        .strip_prefix(pointer)
-                        .is_some_and(|rest| rest.starts_with('/') && !rest[1..].contains('/'))
+                    || (or_parent
+                        && reported
+                            .strip_prefix(pointer)
+                            .is_some_and(|rest| rest.starts_with('/') && !rest[1..].contains('/')))
                     || pointer
                         .strip_prefix(reported.as_str())
                         .is_some_and(|rest| rest.starts_with('/')))
@@ -167,7 +183,9 @@ impl Context {
                     let inner = pruned.original(&path_pointer(err.path()));
                     let pointer = format!("{base}{inner}");
                     let message = clean_serde_message(&err.inner().to_string());
-                    self.error(doc, &pointer, message);
+                    if !self.follows_reported(doc, &pointer, true) {
+                        self.report(doc, &pointer, message);
+                    }
                     self.reported.insert((doc.index, pointer));
                     if !pruned.remove(&inner) {
                         return None;

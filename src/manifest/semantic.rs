@@ -78,7 +78,11 @@ pub fn check(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
         };
         for issue in issues {
             let at = format!("{}{}", item.base, issue_pointer(&issue.path));
-            ctx.error_in(&item_docs, &at, issue.message);
+            if issue.path.is_empty() {
+                ctx.object_error_in(&item_docs, &at, issue.message);
+            } else {
+                ctx.error_in(&item_docs, &at, issue.message);
+            }
         }
     }
     check_dependency_cycles(ctx, docs, items);

@@ -88,19 +88,25 @@ fn missing(kind: Kind, name: &str, service: &str) -> ApplyError {
     }
 }
 
-/// Refuses an ingress port another stack's service (or a service outside any stack) already
-/// publishes: the routing mesh publishes it on every node, so both would answer on it. A
-/// host-mode port on the same number collides with it on every node too; two host-mode ports
-/// only collide on one node, which placement decides, as in Docker.
+/// Refuses an ingress port another service already publishes: one of another stack, outside
+/// any stack, or of this stack but kept (not in the input, no `prune`). The routing mesh
+/// publishes it on every node, so both would answer on it. A host-mode port on the same number
+/// collides with it on every node too; two host-mode ports only collide on one node, which
+/// placement decides, as in Docker.
 pub fn check_published_ports(
     index: &Index,
     stack: &str,
     desired: &[DesiredObject],
+    prune: bool,
 ) -> Result<(), ApplyError> {
+    let replaced: BTreeSet<&str> = services(desired).map(|(name, _)| name).collect();
     let others: Vec<(&Record, ServiceSpec)> = index
         .list(Kind::Service)
         .into_iter()
-        .filter(|r| r.metadata.stack.as_deref() != Some(stack))
+        .filter(|r| {
+            r.metadata.stack.as_deref() != Some(stack)
+                || !(prune || replaced.contains(r.metadata.name.as_str()))
+        })
         .filter_map(|r| Some((r, r.spec_as::<ServiceSpec>().ok()?)))
         .collect();
     for (_, spec) in services(desired) {

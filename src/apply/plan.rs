@@ -68,7 +68,7 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
     let mut desired = desired_objects(stack, &request.manifests)?;
     desired.sort_by_key(|o| (kind_rank(o.kind), o.metadata.name.clone()));
     check_references(index, stack, &desired)?;
-    check_published_ports(index, stack, &desired)?;
+    check_published_ports(index, stack, &desired, request.prune)?;
 
     let mut items = Vec::new();
     let mut writes = Vec::new();

@@ -59,6 +59,16 @@ fn a_port_another_stack_publishes_is_refused_with_its_owner_and_nothing_is_writt
     assert!(cluster.index.in_stack("portb").is_empty());
     // Its own stack may apply it again (and change it), and other protocols or ports are free.
     cluster.apply(&request("porta", vec![svc("web", publishing("9090:81"))]));
+    // A service the stack keeps (not in the input, no --prune) still has it; pruned, it is free.
+    let moved = request("porta", vec![svc("api", publishing("9090:80"))]);
+    let err = cluster.plan(&moved).expect_err("kept web has it");
+    assert!(err.to_string().contains("service porta_web"), "{err}");
+    let mut pruned = moved.clone();
+    pruned.prune = true;
+    cluster.apply(&pruned);
+    let mut back = request("porta", vec![svc("web", publishing("9090:81"))]);
+    back.prune = true;
+    cluster.apply(&back);
     cluster.apply(&request(
         "portb",
         vec![svc("dns", publishing("9090:53/udp"))],

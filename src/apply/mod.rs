@@ -111,7 +111,8 @@ pub enum ApplyError {
     NotFound(String),
     /// A service uses an object that neither the input nor the cluster has.
     #[error(
-        "{kind} not found: {name} (service `{service}` uses it); create it first, or declare it in the stack"
+        "{kind} not found: {name} (service `{service}` uses it); {}",
+        missing_hint(.kind, .name)
     )]
     MissingReference {
         kind: String,
@@ -136,6 +137,20 @@ pub enum ApplyError {
     /// The store failed to take the command.
     #[error("{0}")]
     Store(String),
+}
+
+/// What to do about a missing object a service uses.
+fn missing_hint(kind: &str, name: &str) -> String {
+    match kind {
+        "service" => format!("add service `{name}` to the stack, or remove it from `depends_on`"),
+        "network" => format!(
+            "apply the stack that declares it first (it is then `<stack>_{name}`), or declare it \
+             in this stack without `external`"
+        ),
+        _ => format!(
+            "create it first (swarmctl {kind} create {name} FILE), or declare it in the stack with its data"
+        ),
+    }
 }
 
 /// The kinds a stack is made of, in the order the plan lists and creates them.

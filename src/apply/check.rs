@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use model::Kind;
-use model::service::{PortMode, ServiceSpec};
+use model::service::{PortConfig, PortMode, ServiceSpec};
 
 use super::desired::DesiredObject;
 use super::refs::{lookup, used_names};
@@ -109,11 +109,21 @@ pub fn check_published_ports(
         })
         .filter_map(|r| Some((r, r.spec_as::<ServiceSpec>().ok()?)))
         .collect();
-    for (_, spec) in services(desired) {
+    for (name, spec) in services(desired) {
+        // What the stored service publishes already stays: a clash made before this check
+        // existed must not block every later change to either stack.
+        let stored: Vec<PortConfig> = index
+            .find(Kind::Service, Some(stack), name)
+            .and_then(|r| r.spec_as::<ServiceSpec>().ok())
+            .map(|s| s.ports)
+            .unwrap_or_default();
         for port in &spec.ports {
             let Some(published) = port.published else {
                 continue;
             };
+            if stored.iter().any(|p| same_publication(p, port)) {
+                continue;
+            }
             for (record, other) in &others {
                 let clash = other.ports.iter().any(|theirs| {
                     theirs.published == Some(published)
@@ -131,6 +141,10 @@ pub fn check_published_ports(
         }
     }
     Ok(())
+}
+
+fn same_publication(a: &PortConfig, b: &PortConfig) -> bool {
+    a.published == b.published && a.protocol == b.protocol && a.mode == b.mode
 }
 
 /// The services of the input with their specs.

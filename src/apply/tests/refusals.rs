@@ -198,3 +198,29 @@ fn a_dependency_cycle_with_a_service_the_stack_keeps_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_clash_stored_before_the_check_does_not_block_later_changes() {
+    let mut cluster = Cluster::new();
+    cluster.apply(&request("porta", vec![svc("web", publishing("9090:80"))]));
+    // portb's web was written with 9090 before apply refused it (an older swarm).
+    let mut old = Cluster::new();
+    old.apply(&request("portb", vec![svc("web", publishing("9090:80"))]));
+    let record = old.record(Kind::Service, "portb", "web").clone();
+    cluster.commit(&Command {
+        at: Timestamp(0),
+        ops: vec![Op::Create {
+            kind: Kind::Service,
+            metadata: record.metadata.clone(),
+            spec: record.spec.clone(),
+            status: Value::Null,
+        }],
+    });
+    let mut changed = publishing("9090:80");
+    changed.image = Some("nginx:1.27".into());
+    cluster.apply(&request("portb", vec![svc("web", changed)]));
+    let err = cluster
+        .plan(&request("portb", vec![svc("api", publishing("9090:80"))]))
+        .expect_err("a new publication is checked");
+    assert!(err.to_string().contains("porta_web"), "{err}");
+}

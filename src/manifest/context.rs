@@ -29,8 +29,8 @@ const MAX_READS: usize = 64;
 pub struct Context {
     pub files: Vec<FileReport>,
     /// Nodes reported invalid and left out of further checks, as (document index, pointer):
-    /// later findings about them (or about their parent, which now lacks them) would only
-    /// repeat the first error in a confusing form.
+    /// later findings about them, or about a whole object that now lacks one, would only repeat
+    /// the first error in a confusing form.
     reported: HashSet<(usize, String)>,
 }
 

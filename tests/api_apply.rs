@@ -233,3 +233,63 @@ async fn a_stale_apply_is_409_and_changes_nothing() {
     assert_eq!(web.line(), "~ service web: image nginx:1.26 -> nginx:1.27");
     server.stop().await;
 }
+
+/// The API error of a refused apply: (status, code, message, details).
+async fn refusal(
+    server: &Server,
+    yaml: &str,
+    stack: &str,
+) -> (u16, String, String, serde_json::Value) {
+    let err = server
+        .client
+        .apply_yaml(yaml.into(), &params(stack))
+        .await
+        .expect_err("refused");
+    let ClientError::Api {
+        status,
+        code,
+        message,
+        details,
+    } = err
+    else {
+        panic!("expected an API error, got {err}");
+    };
+    (status, code, message, details)
+}
+
+#[tokio::test]
+async fn a_port_another_stack_publishes_is_409_naming_its_owner_and_changes_nothing() {
+    let server = Server::start().await;
+    let web = "services:\n  web:\n    image: nginx\n    ports: [\"9090:80\"]\n";
+    server
+        .client
+        .apply_yaml(web.into(), &params("porta"))
+        .await
+        .expect("first stack");
+    let before = server.records();
+    let (status, code, message, details) = refusal(&server, web, "portb").await;
+    assert_eq!((status, code.as_str()), (409, "conflict"));
+    assert!(
+        message.starts_with("port 9090 is already published by service porta_web"),
+        "{message}"
+    );
+    assert_eq!(details["service"], "porta_web");
+    assert_eq!(server.records(), before, "nothing written");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_external_secret_is_refused_by_name_and_changes_nothing() {
+    let server = Server::start().await;
+    let before = server.records();
+    let yaml = "services:\n  web:\n    image: nginx\n    secrets: [db_password]\nsecrets:\n  db_password:\n    external: true\n";
+    let (status, _, message, details) = refusal(&server, yaml, "shop").await;
+    assert_eq!(status, 409);
+    assert!(
+        message.starts_with("secret not found: db_password"),
+        "{message}"
+    );
+    assert_eq!(details["kind"], "secret");
+    assert_eq!(server.records(), before, "nothing written");
+    server.stop().await;
+}

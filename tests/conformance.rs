@@ -1,7 +1,8 @@
 //! Real-world Compose files (../shared/conformance, read in place, never copied): every
 //! awesome-compose stack validates or fails only for `build:` without `image:`, with warnings for
 //! what a swarm ignores; docker/cli's full-example.yml (every v3.13 key) is refused only for its
-//! `node=foo` constraint, and renders every swarm-relevant value once that is fixed.
+//! `node=foo` constraint, and renders every swarm-relevant value once that is fixed; compose-go's
+//! depends_on cycles are refused naming the cycle.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -315,4 +316,33 @@ fn full_example_renders_every_swarm_relevant_value() {
         json!({"foo": "bar"})
     );
     assert_eq!(find("Config", "config3")["spec"], json!({"external": true}));
+}
+
+#[test]
+fn compose_go_dependency_cycles_are_refused_naming_the_cycle() {
+    let Some(root) = conformance() else { return };
+    for (file, cycle) in [
+        (
+            "compose-depends-on-cycle.yaml",
+            "service1 -> service2 -> service3 -> service1",
+        ),
+        ("compose-depends-on-self.yaml", "service1 -> service1"),
+    ] {
+        let path = root.join("compose-go").join(file);
+        let loaded = manifest::load(&[PathArg::File(path)], &LoadOptions::default());
+        let errors = &loaded.reports[0].errors;
+        assert_eq!(errors.len(), 1, "{file}: {errors:#?}");
+        assert_eq!(
+            (errors[0].line, errors[0].path.as_str()),
+            (6, "services.service1.depends_on[0]"),
+            "{file}"
+        );
+        assert!(
+            errors[0]
+                .message
+                .starts_with(&format!("depends_on cycle: {cycle};")),
+            "{file}: {}",
+            errors[0].message
+        );
+    }
 }

@@ -43,20 +43,29 @@ struct Expectation {
     text: String,
 }
 
-fn expectation(file: &Path) -> Expectation {
+/// Every `# expect:` line of a fixture: a file with several errors must report each in one run.
+fn expectations(file: &Path) -> Vec<Expectation> {
     let content = std::fs::read_to_string(file).expect("fixture readable");
-    let header = content
+    let found: Vec<Expectation> = content
         .lines()
-        .find_map(|l| l.strip_prefix("# expect: "))
-        .unwrap_or_else(|| panic!("{} has no `# expect:` header", file.display()));
-    let mut parts = header.splitn(3, ": ");
-    let line = parts
-        .next()
-        .and_then(|l| l.trim().parse().ok())
-        .expect("line number");
-    let path = parts.next().unwrap_or_default().trim().to_owned();
-    let text = parts.next().unwrap_or_default().trim().to_owned();
-    Expectation { line, path, text }
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(|header| {
+            let mut parts = header.splitn(3, ": ");
+            let line = parts
+                .next()
+                .and_then(|l| l.trim().parse().ok())
+                .expect("line number");
+            let path = parts.next().unwrap_or_default().trim().to_owned();
+            let text = parts.next().unwrap_or_default().trim().to_owned();
+            Expectation { line, path, text }
+        })
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "{} has no `# expect:` header",
+        file.display()
+    );
+    found
 }
 
 fn invalid_fixtures() -> Vec<PathBuf> {
@@ -84,7 +93,7 @@ fn every_invalid_fixture_fails_with_its_expected_error_and_line() {
             .expect("inside the repo")
             .display()
             .to_string();
-        let want = expectation(&file);
+        let wanted = expectations(&file);
         let out = swarmctl(&["validate", "-f", &relative]);
         let stderr = text(&out.stderr);
         if out.status.code() != Some(1) {
@@ -94,23 +103,25 @@ fn every_invalid_fixture_fails_with_its_expected_error_and_line() {
             ));
             continue;
         }
-        let prefix = format!("{relative}:{}:", want.line);
-        let path_part = if want.path.is_empty() {
-            String::new()
-        } else {
-            format!(": {}: ", want.path)
-        };
-        let found = stderr.lines().any(|l| {
-            l.starts_with(&prefix)
-                && !l.contains(": warning: ")
-                && l.contains(&path_part)
-                && l.contains(&want.text)
-        });
-        if !found {
-            failures.push(format!(
-                "{relative}: no error line starting `{prefix}` with path `{}` and text `{}`; got:\n{stderr}",
-                want.path, want.text
-            ));
+        for want in wanted {
+            let prefix = format!("{relative}:{}:", want.line);
+            let path_part = if want.path.is_empty() {
+                String::new()
+            } else {
+                format!(": {}: ", want.path)
+            };
+            let found = stderr.lines().any(|l| {
+                l.starts_with(&prefix)
+                    && !l.contains(": warning: ")
+                    && l.contains(&path_part)
+                    && l.contains(&want.text)
+            });
+            if !found {
+                failures.push(format!(
+                    "{relative}: no error line starting `{prefix}` with path `{}` and text `{}`; got:\n{stderr}",
+                    want.path, want.text
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

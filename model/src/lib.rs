@@ -7,6 +7,7 @@
 pub mod compose;
 pub mod config;
 pub mod constraint;
+pub mod depends;
 mod external;
 pub mod manifest;
 pub mod meta;

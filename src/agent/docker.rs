@@ -14,7 +14,6 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use tokio::sync::{Mutex, RwLock, Semaphore};
 
 use super::assignment::TaskAssignment;
-use super::docker_prepare::ensure_bind_sources;
 use super::docker_spec::{container_body, observed};
 use super::error::RuntimeError;
 use super::files::{DEFAULT_FILES_DIR, FileStore};
@@ -178,7 +177,6 @@ impl ContainerRuntime for DockerRuntime {
     async fn prepare(&self, task: &TaskAssignment) -> Result<(), RuntimeError> {
         self.check_external_networks(task).await?;
         self.ensure_volumes(task).await?;
-        ensure_bind_sources(task)?;
         let files = self.files.clone();
         let task = task.clone();
         tokio::task::spawn_blocking(move || files.write(&task))
@@ -199,6 +197,11 @@ impl ContainerRuntime for DockerRuntime {
                 {
                     self.book(|b| task.networks.iter().for_each(|n| b.forget(&n.docker_name)));
                     attempt += 1;
+                }
+                Err(RuntimeError::Engine { message, .. })
+                    if let Some(path) = missing_bind_source(&message) =>
+                {
+                    return Err(RuntimeError::BindSourceMissing(path));
                 }
                 other => return other,
             }
@@ -392,4 +395,13 @@ pub(super) fn engine(op: &'static str) -> impl Fn(BollardError) -> RuntimeError 
         op,
         message: message(&e),
     }
+}
+
+/// The path of the engine's "bind source path does not exist: PATH" refusal. The engine, not the
+/// agent, decides: it sees the node's filesystem, which an agent in a container may not.
+fn missing_bind_source(message: &str) -> Option<String> {
+    const REFUSAL: &str = "bind source path does not exist: ";
+    let at = message.find(REFUSAL)? + REFUSAL.len();
+    let path = message[at..].trim();
+    (!path.is_empty()).then(|| path.to_owned())
 }

@@ -238,28 +238,6 @@ impl DockerRuntime {
     }
 }
 
-/// Bind sources that do not exist are created, as Compose does (unless `create_host_path: false`).
-pub(super) fn ensure_bind_sources(task: &TaskAssignment) -> Result<(), RuntimeError> {
-    for m in &task.spec.volumes {
-        let create = m
-            .bind
-            .as_ref()
-            .and_then(|b| b.create_host_path)
-            .unwrap_or(true);
-        if m.kind != model::service::MountType::Bind || !create {
-            continue;
-        }
-        let source = m.source.as_deref().filter(|s| s.starts_with('/'));
-        if let Some(source) = source.filter(|s| !std::path::Path::new(s).exists()) {
-            std::fs::create_dir_all(source).map_err(|e| RuntimeError::Io {
-                context: format!("creating bind source {source} of {}", m.target),
-                source: e,
-            })?;
-        }
-    }
-    Ok(())
-}
-
 /// A bridge network for the attachment: one node needs no overlay, and Docker outside swarm
 /// mode has none. Bridge driver options only apply when the spec asked for a bridge.
 fn network_request(task: &TaskAssignment, net: &NetworkAttachment) -> NetworkCreateRequest {

@@ -253,9 +253,11 @@ fn mount(task: &TaskAssignment, m: &model::service::Mount) -> Result<Mount, Runt
             )));
         }
     };
+    // A bind source must exist on the node: the engine refuses a missing one ("bind source path
+    // does not exist"), as for `docker stack deploy`. `create_host_path` is not passed on, so a
+    // stack file can never make directories anywhere on a node's filesystem.
     let bind_options = m.bind.as_ref().map(|b| MountBindOptions {
         propagation: b.propagation.map(propagation),
-        create_mountpoint: b.create_host_path,
         ..MountBindOptions::default()
     });
     let volume_options = (m.kind == SpecMountType::Volume).then(|| MountVolumeOptions {

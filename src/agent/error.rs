@@ -34,6 +34,11 @@ pub enum RuntimeError {
         "external volume {0} does not exist on this node: create it (docker volume create {0}) or drop `external: true`"
     )]
     ExternalVolumeMissing(String),
+    /// A bind mount's source is not on the node; swarm never creates host paths.
+    #[error(
+        "bind source path does not exist: {0}; create it on the node (a stack never creates host paths)"
+    )]
+    BindSourceMissing(String),
     /// The container (or object) does not exist.
     #[error("{0} not found")]
     NotFound(String),

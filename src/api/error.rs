@@ -144,6 +144,22 @@ impl From<ApplyError> for ApiError {
                 message: err.to_string(),
             },
             ApplyError::NotFound(message) => ApiError::NotFound(message),
+            ApplyError::MissingReference {
+                ref kind,
+                ref name,
+                ref service,
+            } => ApiError::Conflict {
+                details: json!({ "kind": kind, "name": name, "service": service }),
+                message: err.to_string(),
+            },
+            ApplyError::PortInUse {
+                port,
+                ref protocol,
+                ref service,
+            } => ApiError::Conflict {
+                details: json!({ "port": port, "protocol": protocol, "service": service }),
+                message: err.to_string(),
+            },
             ApplyError::Rejected(rejection) => rejection.into(),
             ApplyError::Unavailable(message) => ApiError::Unavailable(message),
             ApplyError::Store(message) => ApiError::Internal(message),

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use model::service::ServiceSpec;
 use model::{Kind, Manifest, ManifestSpec, ObjectMeta};
 use serde_json::Value;
 
@@ -30,6 +31,7 @@ pub fn desired_objects(
     let mut seen = BTreeSet::new();
     // Content hashes of the stack's own secrets and configs, for the service labels.
     let mut hashes: BTreeMap<(Kind, String), String> = BTreeMap::new();
+    let renames = external_names(manifests);
     for manifest in manifests {
         let kind = manifest.kind;
         let name = manifest.metadata.name.clone();
@@ -70,6 +72,7 @@ pub fn desired_objects(
             ManifestSpec::Secret(s) if s.external => continue,
             ManifestSpec::Config(c) if c.external => continue,
             ManifestSpec::Network(n) if n.external => continue,
+            ManifestSpec::Service(s) => refer_by_real_names(s, &renames),
             ManifestSpec::Secret(s) => {
                 let hash = inline_content(&word, &name, &s.file, &s.environment, &s.content)?;
                 metadata
@@ -121,6 +124,45 @@ pub fn desired_objects(
         }
     }
     Ok(objects)
+}
+
+/// External objects declared under another `name:` than their key, by (kind, key).
+fn external_names(manifests: &[Manifest]) -> BTreeMap<(Kind, String), String> {
+    manifests
+        .iter()
+        .filter_map(|m| {
+            let name = match &m.spec {
+                ManifestSpec::Secret(s) if s.external => s.name.as_ref(),
+                ManifestSpec::Config(c) if c.external => c.name.as_ref(),
+                ManifestSpec::Network(n) if n.external => n.name.as_ref(),
+                _ => None,
+            }?;
+            Some(((m.kind, m.metadata.name.clone()), name.clone()))
+        })
+        .collect()
+}
+
+/// External objects are not stored with the stack, so a service names them by their real name
+/// (Docker's `SecretName`); a secret or config file keeps the key as its default file name.
+fn refer_by_real_names(spec: &mut ServiceSpec, renames: &BTreeMap<(Kind, String), String>) {
+    for (kind, refs) in [
+        (Kind::Secret, &mut spec.secrets),
+        (Kind::Config, &mut spec.configs),
+    ] {
+        for reference in refs.iter_mut() {
+            if let Some(real) = renames.get(&(kind, reference.source.clone())) {
+                let key = std::mem::replace(&mut reference.source, real.clone());
+                reference.target.get_or_insert(key);
+            }
+        }
+    }
+    spec.networks = std::mem::take(&mut spec.networks)
+        .into_iter()
+        .map(|(key, attachment)| {
+            let real = renames.get(&(Kind::Network, key.clone())).cloned();
+            (real.unwrap_or(key), attachment)
+        })
+        .collect();
 }
 
 /// The content hash of inline data; data still given by reference cannot be stored.

@@ -26,6 +26,7 @@
 //! watcher may adopt a stack nobody claims (the file now owns it), but one file never takes over
 //! a stack another file or watcher claims.
 
+mod check;
 pub mod claim;
 mod desired;
 mod diff;
@@ -44,7 +45,7 @@ pub use desired::canonical;
 pub use diff::{Action, FieldChange, PlanItem, leaf_changes};
 pub use ops::{delete_object_plan, delete_stack_plan, error_command};
 pub use plan::{Plan, check_owner, plan, stored_hash};
-pub use refs::{content_hash, users_of};
+pub use refs::{content_hash, lookup, users_of};
 pub use run::{
     ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, now, propose,
     record_stack_error, release_claims, stack_record, watched_files,
@@ -118,6 +119,25 @@ pub enum ApplyError {
     /// Nothing by that name.
     #[error("{0}")]
     NotFound(String),
+    /// A service uses an object that neither the input nor the cluster has.
+    #[error(
+        "{kind} not found: {name} (service `{service}` uses it); {}",
+        missing_hint(.kind, .name)
+    )]
+    MissingReference {
+        kind: String,
+        name: String,
+        service: String,
+    },
+    /// An ingress port another service already publishes.
+    #[error(
+        "port {port} is already published by service {service}; pick another published port, or remove it from {service} first"
+    )]
+    PortInUse {
+        port: u16,
+        protocol: String,
+        service: String,
+    },
     /// The store refused the command (a conflict that persisted across retries, a name clash).
     #[error("{0}")]
     Rejected(crate::store::Rejection),
@@ -127,6 +147,20 @@ pub enum ApplyError {
     /// The store failed to take the command.
     #[error("{0}")]
     Store(String),
+}
+
+/// What to do about a missing object a service uses.
+fn missing_hint(kind: &str, name: &str) -> String {
+    match kind {
+        "service" => format!("add service `{name}` to the stack, or remove it from `depends_on`"),
+        "network" => format!(
+            "apply the stack that declares it first (it is then `<stack>_{name}`), or declare it \
+             in this stack without `external`"
+        ),
+        _ => format!(
+            "create it first (swarmctl {kind} create {name} FILE), or declare it in the stack with its data"
+        ),
+    }
 }
 
 /// The kinds a stack is made of, in the order the plan lists and creates them.

@@ -6,6 +6,7 @@ use model::{Kind, ObjectMeta, ObjectRef, StackSpec, StackStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::check::{check_published_ports, check_references};
 use super::desired::{DesiredObject, canonical, desired_objects, keep_restart_counter};
 use super::diff::{Action, FieldChange, PlanItem, leaf_changes};
 use super::refs::{content_hash, foreign_users};
@@ -66,6 +67,8 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
     check_owner(index, stack, &request.owner)?;
     let mut desired = desired_objects(stack, &request.manifests)?;
     desired.sort_by_key(|o| (kind_rank(o.kind), o.metadata.name.clone()));
+    check_references(index, stack, &desired)?;
+    check_published_ports(index, stack, &desired, request.prune)?;
 
     let mut items = Vec::new();
     let mut writes = Vec::new();

@@ -49,6 +49,27 @@ pub fn uses(index: &Index, service: &Record, target: &Record) -> bool {
     })
 }
 
+/// The object a service in `stack` means by `key`: its own stack's first, then one outside any
+/// stack, then one whose Docker full name `<stack>_<name>` is `key` (the rules of [`uses`]).
+pub fn lookup<'a>(
+    index: &'a Index,
+    kind: Kind,
+    stack: Option<&str>,
+    key: &str,
+) -> Option<&'a Record> {
+    index
+        .find(kind, stack, key)
+        .or_else(|| index.find(kind, None, key))
+        .or_else(|| {
+            index.list(kind).into_iter().find(|r| {
+                r.metadata
+                    .stack
+                    .as_deref()
+                    .is_some_and(|s| format!("{s}_{}", r.metadata.name) == key)
+            })
+        })
+}
+
 /// Services that use `target`, in stack/name order.
 pub fn users_of<'a>(index: &'a Index, target: &Record) -> Vec<&'a Record> {
     index

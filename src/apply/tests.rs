@@ -9,6 +9,8 @@ use model::{
 use super::*;
 use crate::store::{Applied, Command, Index};
 
+mod refusals;
+
 fn service(name: &str, image: &str) -> ServiceSpec {
     let _ = name;
     ServiceSpec {

@@ -5,7 +5,7 @@ use model::service::FileRef;
 use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, TaskSpec, TaskStatus};
 
 use crate::agent::{Assignments, FileData, NetworkAttachment, TaskAssignment};
-use crate::apply::{LABEL_CONTENT_HASH, content_hash};
+use crate::apply::{LABEL_CONTENT_HASH, content_hash, lookup};
 use crate::store::{Index, Record};
 
 /// The assignments of node `node_id` (a Node record id) at the index's last applied entry.
@@ -84,23 +84,6 @@ fn assignment(index: &Index, record: &Record, node_id: &str) -> Option<TaskAssig
 /// Task names are `<service>.<slot|node>.<seq>`; used only if the service record is gone.
 fn service_name_from_task(task_name: &str) -> String {
     task_name.split('.').next().unwrap_or(task_name).to_owned()
-}
-
-/// The object a service in `stack` means by `key`, following the rules of
-/// [`crate::apply::users_of`]: its own stack first, then an object outside any stack, then
-/// Docker's full name `<stack>_<name>` of an object in another stack.
-fn lookup<'a>(index: &'a Index, kind: Kind, stack: Option<&str>, key: &str) -> Option<&'a Record> {
-    index
-        .find(kind, stack, key)
-        .or_else(|| index.find(kind, None, key))
-        .or_else(|| {
-            index.list(kind).into_iter().find(|r| {
-                r.metadata
-                    .stack
-                    .as_deref()
-                    .is_some_and(|s| format!("{s}_{}", r.metadata.name) == key)
-            })
-        })
 }
 
 /// The Docker network name and spec for a service's network `key`.

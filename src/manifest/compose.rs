@@ -9,26 +9,21 @@ use super::context::{Context, Doc};
 use super::diagnostic::pointer;
 use super::merge::merge;
 
-/// Reads every compose document (in `-f` order) and merges them. `None` when any of them is
-/// invalid; every problem has been reported to `ctx`.
+/// Reads every compose document (in `-f` order) and merges them; every problem is reported to
+/// `ctx`, and invalid nodes are left out of the result so later checks can still run on the rest.
+/// `None` when nothing readable is left.
 pub fn read_and_merge(ctx: &mut Context, docs: &[&Doc]) -> Option<ComposeFile> {
     let mut merged: Option<Value> = None;
-    let mut ok = true;
     for doc in docs {
         warn_ignored_keys(ctx, doc);
-        if !ctx.schema_check(doc, "compose", "") {
-            ok = false;
-            continue;
-        }
-        let Some(typed) = ctx.typed::<ComposeFile>(doc, "", doc.doc.value.clone()) else {
-            ok = false;
+        let invalid = ctx.schema_check(doc, "compose", "");
+        let Some(typed) = ctx.typed::<ComposeFile>(doc, "", doc.doc.value.clone(), &invalid) else {
             continue;
         };
         let canonical = match serde_json::to_value(&typed) {
             Ok(v) => v,
             Err(e) => {
                 ctx.error(doc, "", format!("internal error: {e}"));
-                ok = false;
                 continue;
             }
         };
@@ -36,9 +31,6 @@ pub fn read_and_merge(ctx: &mut Context, docs: &[&Doc]) -> Option<ComposeFile> {
             Some(base) => merge(base, canonical),
             None => merged = Some(canonical),
         }
-    }
-    if !ok {
-        return None;
     }
     let merged = merged?;
     match serde_json::from_value::<ComposeFile>(merged) {
@@ -85,7 +77,14 @@ pub fn warn_ignored_keys_in(ctx: &mut Context, doc: &Doc, base: &str, name: &str
 /// A service with `build:` but no `image:` in the merged files cannot run: swarm has no builder.
 pub fn check_build_without_image(ctx: &mut Context, docs: &[&Doc], file: &ComposeFile) {
     for (name, service) in &file.services {
-        if service.image.as_deref().is_some_and(|i| !i.is_empty()) {
+        // An `image:` left out for an error of its own is reported already, not missing.
+        let written = docs.iter().any(|d| {
+            d.doc
+                .value
+                .pointer(&pointer(&["services", name, "image"]))
+                .is_some_and(|i| i.as_str() != Some(""))
+        });
+        if written || service.image.as_deref().is_some_and(|i| !i.is_empty()) {
             continue;
         }
         let has_build = docs.iter().any(|d| {

@@ -1,9 +1,12 @@
 //! Per-load bookkeeping: the parsed documents, where their nodes are, and what was found.
 
+use std::collections::HashSet;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::diagnostic::{Diagnostic, FileReport, field_path};
+use super::prune::Pruned;
 use super::schema_check::{self, SchemaIssue};
 use super::yaml::{Document, Pos};
 
@@ -11,14 +14,24 @@ use super::yaml::{Document, Pos};
 pub struct Doc {
     /// Index of the file in [`Context::files`].
     pub file: usize,
+    /// Index of the document in the load.
+    pub index: usize,
     pub doc: Document,
 }
+
+/// serde stops at the first bad field; reading again without it finds the next. A file has few
+/// errors, so this bound is only there to end a pathological one.
+const MAX_READS: usize = 64;
 
 /// Collects findings per file; findings about merged data are traced back to the last file that
 /// wrote the node, as that is the one to edit.
 #[derive(Default)]
 pub struct Context {
     pub files: Vec<FileReport>,
+    /// Nodes reported invalid and left out of further checks, as (document index, pointer):
+    /// later findings about them, or about a whole object that now lacks one, would only repeat
+    /// the first error in a confusing form.
+    reported: HashSet<(usize, String)>,
 }
 
 impl Context {
@@ -48,8 +61,16 @@ impl Context {
         }
     }
 
-    /// Records an error about the node at `pointer` in one document.
+    /// Records an error about the node at `pointer` in one document, unless that node (or one
+    /// holding it) was reported invalid already.
     pub fn error(&mut self, doc: &Doc, pointer: &str, message: impl Into<String>) {
+        if self.follows_reported(doc, pointer, false) {
+            return;
+        }
+        self.report(doc, pointer, message);
+    }
+
+    fn report(&mut self, doc: &Doc, pointer: &str, message: impl Into<String>) {
         let pos = doc.doc.positions.value(pointer);
         let path = field_path(&doc.doc.value, pointer);
         self.error_at(doc.file, pos, &path, message);
@@ -70,6 +91,16 @@ impl Context {
         }
     }
 
+    /// Like [`Context::error_in`] for a finding about a whole object, which is not reported
+    /// when one of its fields was left out for an error of its own (the object lacks it now).
+    pub fn object_error_in(&mut self, docs: &[&Doc], pointer: &str, message: impl Into<String>) {
+        if let Some(doc) = owner(docs, pointer)
+            && !self.follows_reported(doc, pointer, true)
+        {
+            self.report(doc, pointer, message);
+        }
+    }
+
     /// Like [`Context::error_in`], but points at the key naming the node (for names).
     pub fn error_key_in(&mut self, docs: &[&Doc], pointer: &str, message: impl Into<String>) {
         if let Some(doc) = owner(docs, pointer) {
@@ -79,9 +110,25 @@ impl Context {
         }
     }
 
+    /// Whether `pointer` is a node reported invalid or inside one; with `or_parent`, also the
+    /// direct parent of one (serde's "missing field" once the field is left out).
+    fn follows_reported(&self, doc: &Doc, pointer: &str, or_parent: bool) -> bool {
+        self.reported.iter().any(|(index, reported)| {
+            *index == doc.index
+                && (reported == pointer
+                    || (or_parent
+                        && reported
+                            .strip_prefix(pointer)
+                            .is_some_and(|rest| rest.starts_with('/') && !rest[1..].contains('/')))
+                    || pointer
+                        .strip_prefix(reported.as_str())
+                        .is_some_and(|rest| rest.starts_with('/')))
+        })
+    }
+
     /// Validates a document (or the part at `base`) against a schema and reports every issue.
-    /// Returns whether it was valid.
-    pub fn schema_check(&mut self, doc: &Doc, schema: &str, base: &str) -> bool {
+    /// Returns the pointers of the nodes found invalid (empty when valid).
+    pub fn schema_check(&mut self, doc: &Doc, schema: &str, base: &str) -> Vec<String> {
         let value = match doc.doc.value.pointer(base) {
             Some(v) => v,
             None => &Value::Null,
@@ -102,21 +149,51 @@ impl Context {
             let path = field_path(&doc.doc.value, &full);
             self.error_at(doc.file, pos, &path, message.clone());
         }
-        issues.is_empty()
+        let invalid: Vec<String> = issues
+            .into_iter()
+            .map(|i| format!("{base}{}", i.pointer))
+            .collect();
+        for pointer in &invalid {
+            self.reported.insert((doc.index, pointer.clone()));
+        }
+        invalid
     }
 
-    /// Deserializes `value` (found at `base` in `doc`) into a typed model value; a failure is
-    /// reported at the field serde stopped on.
-    pub fn typed<T: DeserializeOwned>(&mut self, doc: &Doc, base: &str, value: Value) -> Option<T> {
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(typed) => Some(typed),
-            Err(err) => {
-                let pointer = format!("{base}{}", path_pointer(err.path()));
-                let message = clean_serde_message(&err.inner().to_string());
-                self.error(doc, &pointer, message);
-                None
+    /// Deserializes `value` (found at `base` in `doc`) into a typed model value, reporting every
+    /// field serde refuses: each is reported where serde stopped, left out, and the rest read
+    /// again. `invalid` are nodes reported already (by the schema check), left out first. The
+    /// value read from what is left lets later checks run; the load is invalid anyway.
+    pub fn typed<T: DeserializeOwned>(
+        &mut self,
+        doc: &Doc,
+        base: &str,
+        value: Value,
+        invalid: &[String],
+    ) -> Option<T> {
+        let mut pruned = Pruned::new(value);
+        for pointer in invalid {
+            if let Some(inner) = pointer.strip_prefix(base) {
+                pruned.remove(inner);
             }
         }
+        for _ in 0..MAX_READS {
+            match serde_path_to_error::deserialize::<_, T>(pruned.value.clone()) {
+                Ok(typed) => return Some(typed),
+                Err(err) => {
+                    let inner = pruned.original(&path_pointer(err.path()));
+                    let pointer = format!("{base}{inner}");
+                    let message = clean_serde_message(&err.inner().to_string());
+                    if !self.follows_reported(doc, &pointer, true) {
+                        self.report(doc, &pointer, message);
+                    }
+                    self.reported.insert((doc.index, pointer));
+                    if !pruned.remove(&inner) {
+                        return None;
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// Whether any file has an error.

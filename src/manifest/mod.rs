@@ -12,6 +12,7 @@ pub mod merge;
 pub mod naming;
 pub mod native;
 pub mod objects;
+pub mod prune;
 pub mod resolve;
 pub mod schema_check;
 pub mod schema_walk;
@@ -118,7 +119,12 @@ fn load_sources(mut ctx: Context, sources: &[source::Source], options: &LoadOpti
             );
         }
         match yaml::parse(&src.text, &vars) {
-            Ok(parsed) => docs.extend(parsed.into_iter().map(|doc| Doc { file, doc })),
+            Ok(parsed) => {
+                for doc in parsed {
+                    let index = docs.len();
+                    docs.push(Doc { file, index, doc });
+                }
+            }
             Err(err) => ctx.error_at(file, err.pos, "", err.message),
         }
     }
@@ -175,9 +181,9 @@ fn load_sources(mut ctx: Context, sources: &[source::Source], options: &LoadOpti
             items.push(item);
         }
     }
-    if !ctx.has_errors() {
-        semantic::check(&mut ctx, &docs, &items);
-    }
+    // Objects read from documents with errors lack the invalid nodes; checking them anyway
+    // reports every independent problem in one run.
+    semantic::check(&mut ctx, &docs, &items);
     let manifests = items.into_iter().map(|i| i.manifest).collect();
     finish(ctx, stack, manifests)
 }

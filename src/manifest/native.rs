@@ -23,7 +23,8 @@ const WRITABLE: [Kind; 6] = [
     Kind::Stack,
 ];
 
-/// Reads one native manifest document; `None` (with errors reported) when it is invalid.
+/// Reads one native manifest document, reporting every problem; what is left of an invalid one
+/// is still returned for later checks (`None` when nothing readable is left).
 pub fn read(ctx: &mut Context, doc: &Doc, default_stack: Option<&str>, env: &Env) -> Option<Item> {
     let value = &doc.doc.value;
     let kind_text = value
@@ -57,10 +58,9 @@ pub fn read(ctx: &mut Context, doc: &Doc, default_stack: Option<&str>, env: &Env
                 .unwrap_or("?"),
         );
     }
-    if !ctx.schema_check(doc, &schema, "") {
-        return None;
-    }
-    let mut metadata: ObjectMeta = ctx.typed(doc, "/metadata", value.get("metadata")?.clone())?;
+    let invalid = ctx.schema_check(doc, &schema, "");
+    let metadata_value = value.get("metadata")?.clone();
+    let mut metadata: ObjectMeta = ctx.typed(doc, "/metadata", metadata_value, &invalid)?;
     if metadata.stack.is_none() {
         metadata.stack = default_stack.map(str::to_owned);
     }
@@ -72,23 +72,27 @@ pub fn read(ctx: &mut Context, doc: &Doc, default_stack: Option<&str>, env: &Env
     let mut findings = Vec::new();
     let spec = match kind {
         Kind::Service => {
-            let mut spec: ServiceSpec = typed(ctx, doc, spec_value)?;
+            let mut spec: ServiceSpec = typed(ctx, doc, spec_value, &invalid)?;
             findings = resolve::service(&name, &mut spec, env);
             ManifestSpec::Service(spec)
         }
-        Kind::Network => ManifestSpec::Network(typed::<NetworkSpec>(ctx, doc, spec_value)?),
+        Kind::Network => {
+            ManifestSpec::Network(typed::<NetworkSpec>(ctx, doc, spec_value, &invalid)?)
+        }
         Kind::Secret => {
-            let mut spec: SecretSpec = typed(ctx, doc, spec_value)?;
+            let mut spec: SecretSpec = typed(ctx, doc, spec_value, &invalid)?;
             findings = secret_data(&mut spec, &name, env);
             ManifestSpec::Secret(spec)
         }
         Kind::Config => {
-            let mut spec: ConfigSpec = typed(ctx, doc, spec_value)?;
+            let mut spec: ConfigSpec = typed(ctx, doc, spec_value, &invalid)?;
             findings = config_data(&mut spec, &name, env);
             ManifestSpec::Config(spec)
         }
-        Kind::Node => ManifestSpec::Node(typed::<NodeSpec>(ctx, doc, spec_value)?),
-        Kind::Stack | Kind::Task => ManifestSpec::Stack(typed::<StackSpec>(ctx, doc, spec_value)?),
+        Kind::Node => ManifestSpec::Node(typed::<NodeSpec>(ctx, doc, spec_value, &invalid)?),
+        Kind::Stack | Kind::Task => {
+            ManifestSpec::Stack(typed::<StackSpec>(ctx, doc, spec_value, &invalid)?)
+        }
     };
     report(ctx, &[doc], "/spec", findings);
     Some(Item {
@@ -104,6 +108,11 @@ pub fn read(ctx: &mut Context, doc: &Doc, default_stack: Option<&str>, env: &Env
     })
 }
 
-fn typed<T: DeserializeOwned>(ctx: &mut Context, doc: &Doc, value: Value) -> Option<T> {
-    ctx.typed(doc, "/spec", value)
+fn typed<T: DeserializeOwned>(
+    ctx: &mut Context,
+    doc: &Doc,
+    value: Value,
+    invalid: &[String],
+) -> Option<T> {
+    ctx.typed(doc, "/spec", value, invalid)
 }

@@ -1,6 +1,6 @@
 //! A merged compose file becomes the native objects of one stack.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use model::service::{MountType, ServiceSpec};
 use model::{ConfigSpec, Kind, Manifest, ManifestSpec, NetworkSpec, ObjectMeta, SecretSpec};
@@ -65,10 +65,19 @@ pub fn from_compose(
     ctx: &mut Context,
     docs: &[&Doc],
     doc_indices: &[usize],
-    file: model::compose::ComposeFile,
+    mut file: model::compose::ComposeFile,
     stack: &str,
     env: &Env,
 ) -> Vec<Item> {
+    // A declaration left out for its own error is still declared: using it is no second error.
+    for name in written_keys(docs, "networks") {
+        file.networks.entry(name).or_insert(None);
+    }
+    for name in written_keys(docs, "volumes") {
+        file.volumes.entry(name).or_insert(None);
+    }
+    let secrets = declared_names(docs, "secrets", &file.secrets);
+    let configs = declared_names(docs, "configs", &file.configs);
     let item = |manifest, base: String| Item {
         manifest,
         docs: doc_indices.to_vec(),
@@ -76,17 +85,26 @@ pub fn from_compose(
         base,
     };
     let mut items = Vec::new();
-    // `default`, and networks used without being declared, are created with default settings.
-    let mut implicit_networks = std::collections::BTreeSet::new();
+    // `default` is created with default settings when a service uses it undeclared.
+    let mut implicit_networks = BTreeSet::new();
+    check_depends_on(ctx, docs, &file.services);
     for (name, mut spec) in file.services {
         let base = pointer(&["services", name.as_str()]);
         let mut findings = resolve::service(&name, &mut spec, env);
+        let networks_at = format!("{base}/networks");
+        let network_at = |network: &str| {
+            let at = entry_pointer(docs, &networks_at, network);
+            at.strip_prefix(&base).unwrap_or(&at).to_owned()
+        };
         findings.extend(resolve_references(
             &name,
             &mut spec,
-            &file.networks,
-            &file.volumes,
+            Declared {
+                networks: &file.networks,
+                volumes: &file.volumes,
+            },
             stack,
+            network_at,
         ));
         report(ctx, docs, &base, findings);
         check_declared(
@@ -96,7 +114,7 @@ pub fn from_compose(
             &name,
             "secrets",
             spec.secrets.iter().map(|r| &r.source),
-            &file.secrets,
+            &secrets,
         );
         check_declared(
             ctx,
@@ -105,14 +123,11 @@ pub fn from_compose(
             &name,
             "configs",
             spec.configs.iter().map(|r| &r.source),
-            &file.configs,
+            &configs,
         );
-        implicit_networks.extend(
-            spec.networks
-                .keys()
-                .filter(|n| !file.networks.contains_key(*n))
-                .cloned(),
-        );
+        if spec.networks.contains_key("default") && !file.networks.contains_key("default") {
+            implicit_networks.insert("default".to_owned());
+        }
         items.push(item(
             manifest(Kind::Service, &name, stack, ManifestSpec::Service(spec)),
             base,
@@ -169,27 +184,33 @@ pub fn from_compose(
     items
 }
 
-/// Networks and named volumes a service uses should be declared at the top level. Docker refuses
-/// undeclared ones; swarm creates them with default settings and says so, as it does for the
-/// `default` network. Volume sources become the real Docker volume names.
+/// The stack's top-level network and volume declarations.
+struct Declared<'a> {
+    networks: &'a BTreeMap<String, Option<NetworkSpec>>,
+    volumes: &'a BTreeMap<String, Option<model::VolumeSpec>>,
+}
+
+/// Networks and named volumes a service uses must be declared at the top level, as
+/// `docker stack deploy` requires: a typo must not silently create a second network. Only the
+/// `default` network may be used undeclared. Volume sources become the real Docker volume names.
 fn resolve_references(
     service: &str,
     spec: &mut ServiceSpec,
-    networks: &BTreeMap<String, Option<NetworkSpec>>,
-    volumes: &BTreeMap<String, Option<model::VolumeSpec>>,
+    Declared { networks, volumes }: Declared<'_>,
     stack: &str,
+    network_at: impl Fn(&str) -> String,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for network in spec.networks.keys() {
         if network != "default" && !networks.contains_key(network) {
             findings.push(Finding {
-                pointer: format!("/networks/{}", super::yaml::escape_segment(network)),
+                pointer: network_at(network),
                 message: format!(
                     "service `{service}` uses network `{network}`, which is not declared under \
-                     top-level `networks:`; it is created with default settings{}",
-                    suggestion(network, networks.keys())
+                     top-level `networks:`{}",
+                    suggestion(network, networks.keys(), "networks")
                 ),
-                warning: true,
+                warning: false,
             });
         }
     }
@@ -207,10 +228,10 @@ fn resolve_references(
                     pointer: format!("/volumes/{index}"),
                     message: format!(
                         "service `{service}` mounts volume `{source}`, which is not declared \
-                         under top-level `volumes:`; it is created with default settings{}",
-                        suggestion(&source, volumes.keys())
+                         under top-level `volumes:`{}",
+                        suggestion(&source, volumes.keys(), "volumes")
                     ),
-                    warning: true,
+                    warning: false,
                 });
                 Default::default()
             }
@@ -249,28 +270,113 @@ fn copy_declaration(mount: &mut model::service::Mount, declared: &model::VolumeS
     }
 }
 
-/// "; did you mean `x`?" when a declared name is close to the one used.
-fn suggestion<'a>(used: &str, declared: impl Iterator<Item = &'a String>) -> String {
+/// "; did you mean `x`?" when a declared name is close to the one used, else how to declare it.
+fn suggestion<'a>(used: &str, declared: impl Iterator<Item = &'a String>, field: &str) -> String {
+    let hint = declared_hint(used, declared);
+    if hint.is_empty() {
+        format!(
+            "; declare it (`{field}: {{{used}: {{}}}}`, or `external: true` if it exists already)"
+        )
+    } else {
+        hint
+    }
+}
+
+/// Every `depends_on` entry names a service of the file, as compose-spec requires.
+fn check_depends_on(ctx: &mut Context, docs: &[&Doc], services: &BTreeMap<String, ServiceSpec>) {
+    for (name, spec) in services {
+        for (dependency, options) in &spec.depends_on {
+            if services.contains_key(dependency) {
+                continue;
+            }
+            let at = depends_on_pointer(docs, &pointer(&["services", name]), dependency);
+            let close = services.keys().filter(|s| *s != name);
+            let hint = declared_hint(dependency, close);
+            let message = format!(
+                "service `{name}` depends on service `{dependency}`, which is not defined in \
+                 this stack{hint}"
+            );
+            // `required: false` says the dependency may be absent (compose-spec).
+            if options.required {
+                ctx.error_in(docs, &at, message);
+            } else if let Some(doc) = docs.last() {
+                ctx.warn(
+                    doc,
+                    &at,
+                    format!("{message}; `required: false`, so it is ignored"),
+                );
+            }
+        }
+    }
+}
+
+/// "; did you mean `x`?" for a close name, else nothing.
+fn declared_hint<'a>(used: &str, declared: impl Iterator<Item = &'a String>) -> String {
     declared
         .map(|d| (strsim::jaro_winkler(used, d), d))
         .filter(|(score, _)| *score > 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, d)| format!(" (did you mean `{d}`?)"))
-        .unwrap_or_else(|| " (declare it to choose its driver and options)".into())
+        .map(|(_, d)| format!("; did you mean `{d}`?"))
+        .unwrap_or_default()
 }
 
-fn check_declared<'a, T>(
+/// Where the `depends_on` entry naming `dependency` is written under the service at `base`.
+pub fn depends_on_pointer(docs: &[&Doc], base: &str, dependency: &str) -> String {
+    entry_pointer(docs, &format!("{base}/depends_on"), dependency)
+}
+
+/// Where the entry naming `name` is written in the list-or-map field at `at` (`networks`,
+/// `depends_on`): an index in the list form, a key in the map form.
+fn entry_pointer(docs: &[&Doc], at: &str, name: &str) -> String {
+    let dependency = name;
+    for doc in docs.iter().rev() {
+        match doc.doc.value.pointer(at) {
+            Some(serde_json::Value::Array(list)) => {
+                if let Some(i) = list.iter().position(|v| v.as_str() == Some(dependency)) {
+                    return format!("{at}/{i}");
+                }
+            }
+            Some(serde_json::Value::Object(map)) if map.contains_key(dependency) => {
+                return format!("{at}/{}", super::yaml::escape_segment(dependency));
+            }
+            _ => {}
+        }
+    }
+    at.to_owned()
+}
+
+/// Top-level keys of `field` (`networks`, ...) as written in any of the documents.
+fn written_keys(docs: &[&Doc], field: &str) -> BTreeSet<String> {
+    docs.iter()
+        .filter_map(|d| {
+            d.doc
+                .value
+                .get(field)
+                .and_then(serde_json::Value::as_object)
+        })
+        .flat_map(|map| map.keys().cloned())
+        .collect()
+}
+
+/// Names declared under top-level `field`, read or left out for an error of their own.
+fn declared_names<T>(docs: &[&Doc], field: &str, read: &BTreeMap<String, T>) -> BTreeSet<String> {
+    let mut names = written_keys(docs, field);
+    names.extend(read.keys().cloned());
+    names
+}
+
+fn check_declared<'a>(
     ctx: &mut Context,
     docs: &[&Doc],
     base: &str,
     service: &str,
     field: &str,
     used: impl Iterator<Item = &'a String>,
-    declared: &BTreeMap<String, T>,
+    declared: &BTreeSet<String>,
 ) {
     let kind = field.trim_end_matches('s');
     for (index, source) in used.enumerate() {
-        if !declared.contains_key(source) {
+        if !declared.contains(source) {
             ctx.error_in(
                 docs,
                 &format!("{base}/{field}/{index}"),

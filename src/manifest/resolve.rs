@@ -52,8 +52,19 @@ pub fn service(name: &str, spec: &mut ServiceSpec, env: &Env) -> Vec<Finding> {
     let mut findings = Vec::new();
     resolve_env_files(spec, env, &mut findings);
     resolve_pass_through(name, spec, env, &mut findings);
-    for mount in &mut spec.volumes {
+    for (index, mount) in spec.volumes.iter_mut().enumerate() {
         resolve_bind_source(mount, env.dir);
+        if mount.bind.as_ref().and_then(|b| b.create_host_path) == Some(true) {
+            let at = index.to_string();
+            findings.push(warning(
+                &["volumes", &at, "bind", "create_host_path"],
+                format!(
+                    "`create_host_path` is ignored by swarm (service `{name}`): a stack never \
+                     creates directories on a node; create {} on every node that runs it",
+                    mount.source.as_deref().unwrap_or("the path")
+                ),
+            ));
+        }
     }
     if spec.networks.is_empty() {
         spec.networks.insert("default".into(), Default::default());

@@ -78,7 +78,54 @@ pub fn check(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
         };
         for issue in issues {
             let at = format!("{}{}", item.base, issue_pointer(&issue.path));
-            ctx.error_in(&item_docs, &at, issue.message);
+            if issue.path.is_empty() {
+                ctx.object_error_in(&item_docs, &at, issue.message);
+            } else {
+                ctx.error_in(&item_docs, &at, issue.message);
+            }
+        }
+    }
+    check_dependency_cycles(ctx, docs, items);
+}
+
+/// A stack's services by name, with what each depends on.
+type StackServices<'a> = BTreeMap<&'a str, (&'a Item, Vec<&'a str>)>;
+
+/// A `depends_on` cycle can never start: each service would wait for the other. Each cycle is
+/// reported once, per stack, at the entry of its smallest service that leads into it.
+fn check_dependency_cycles(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
+    let mut stacks: BTreeMap<Option<&str>, StackServices> = BTreeMap::new();
+    for item in items {
+        if let ManifestSpec::Service(spec) = &item.manifest.spec {
+            let meta = &item.manifest.metadata;
+            let deps = spec.depends_on.keys().map(String::as_str).collect();
+            stacks
+                .entry(meta.stack.as_deref())
+                .or_default()
+                .insert(meta.name.as_str(), (item, deps));
+        }
+    }
+    for services in stacks.values() {
+        let graph = services
+            .iter()
+            .map(|(name, (_, deps))| (*name, deps.clone()))
+            .collect();
+        for cycle in model::depends::cycles(&graph) {
+            let Some((item, _)) = services.get(cycle[0]) else {
+                continue;
+            };
+            let item_docs: Vec<&Doc> = item.docs.iter().filter_map(|i| docs.get(*i)).collect();
+            let next = cycle.get(1).unwrap_or(&cycle[0]);
+            let at = super::objects::depends_on_pointer(&item_docs, &item.base, next);
+            ctx.error_in(
+                &item_docs,
+                &at,
+                format!(
+                    "depends_on cycle: {}; none of these services could ever start, so remove \
+                     one of the dependencies",
+                    model::depends::describe(&cycle)
+                ),
+            );
         }
     }
 }
@@ -119,6 +166,11 @@ fn warn_unknown_references(
     }
     for (i, r) in spec.configs.iter().enumerate() {
         uses.insert(format!("/configs/{i}"), (Kind::Config, r.source.clone()));
+    }
+    for name in spec.depends_on.keys() {
+        let at = super::objects::depends_on_pointer(docs, &item.base, name);
+        let at = at.strip_prefix(&item.base).unwrap_or(&at).to_owned();
+        uses.insert(at, (Kind::Service, name.clone()));
     }
     for (at, (kind, name)) in uses {
         if !declared.contains(&(kind, name.clone()))

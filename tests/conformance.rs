@@ -126,14 +126,24 @@ fn full_example_is_refused_only_for_its_constraint() {
     assert_eq!(out.status.code(), Some(1));
     let reports: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let errors = reports[0]["errors"].as_array().expect("errors");
-    assert_eq!(errors.len(), 1, "{errors:#?}");
+    // Besides the constraint, the file names a network and a volume it never declares (which
+    // `docker stack deploy` refuses too) and depends on services it does not define.
+    let paths: Vec<&str> = errors.iter().filter_map(|e| e["path"].as_str()).collect();
     assert_eq!(
-        errors[0]["path"],
-        "services.foo.deploy.placement.constraints[0]"
+        paths,
+        [
+            "services.foo.depends_on[0]",
+            "services.foo.depends_on[1]",
+            "services.foo.deploy.placement.constraints[0]",
+            "services.foo.networks.other-other-network",
+            "services.foo.volumes[5]",
+        ],
+        "{errors:#?}"
     );
-    assert_eq!(errors[0]["line"], 88);
+    let constraint = &errors[2];
+    assert_eq!(constraint["line"], 88);
     assert!(
-        errors[0]["message"]
+        constraint["message"]
             .as_str()
             .is_some_and(|m| m.contains("node=foo"))
     );
@@ -158,7 +168,14 @@ fn full_example_is_refused_only_for_its_constraint() {
 fn full_example_renders_every_swarm_relevant_value() {
     let Some(root) = conformance() else { return };
     let dir = root.join("docker-cli");
-    let fixed = full_example(&root).replace("[node=foo]", "[node.hostname==foo]");
+    let fixed = full_example(&root)
+        .replace("[node=foo]", "[node.hostname==foo]")
+        .replace(
+            "\nservices:\n",
+            "\nservices:\n  db: {image: db}\n  redis: {image: redis}\n",
+        )
+        .replace("\nnetworks:\n", "\nnetworks:\n  other-other-network:\n")
+        .replace("\nvolumes:\n", "\nvolumes:\n  datavolume:\n");
     let out = swarmctl_stdin(
         &dir,
         &["render", "-o", "json", "-f", "-", "--stack", "full"],

@@ -1,5 +1,6 @@
 //! Behaviour tests of every controller and of whole passes, with builders and [`Sim`].
 
+mod deadline;
 mod drain;
 mod pass;
 mod reaper;

@@ -41,15 +41,7 @@ async fn wait_task(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_restart_is_placed_at_its_release_time() {
     let server = Server::start().await;
-    server
-        .create(
-            Kind::Node,
-            "box",
-            None,
-            json!({"role": "manager"}),
-            json!({"state": "ready", "hostname": "box"}),
-        )
-        .await;
+    api_support::seed::node(&server, "box").await;
     server
         .create(
             Kind::Service,

@@ -150,3 +150,35 @@ fn an_exhausted_slot_is_due_when_its_oldest_attempt_leaves_the_window() {
         "restarted once an attempt left the window"
     );
 }
+
+#[test]
+fn the_kill_path_costs_one_pass_at_the_failure_and_one_at_the_release() {
+    let failed = |svc: &ServiceObj| {
+        TaskObj::test(svc, 1)
+            .on("n1")
+            .state(TaskState::Failed)
+            .at(NOW.0)
+    };
+    // No delay: the pass that sees the failure creates the replacement already placed.
+    let quick = ServiceObj::test("web").restart(restart(0));
+    let view = view![quick.clone(), NodeObj::test("n1"), failed(&quick)];
+    let pass = reconcile_pass(&view, NOW, &Settings::default());
+    let placed = super::created(&pass.actions);
+    assert_eq!(placed.len(), 1);
+    assert_eq!(placed[0].3.state, TaskState::Assigned);
+    assert_eq!(pass.requeue_at, None);
+
+    // A delay: held by the first pass, placed by the one pass at the deadline.
+    let held = ServiceObj::test("web").restart(restart(5));
+    let mut sim = Sim::new(view![held.clone(), NodeObj::test("n1"), failed(&held)]);
+    sim.pass();
+    assert!(sim.pass().is_empty(), "nothing to do before the deadline");
+    sim.now = sim.deadline().expect("due at the release");
+    let release = sim.pass();
+    assert!(
+        super::statuses(&release)
+            .iter()
+            .any(|(_, s)| s.state == TaskState::Assigned),
+        "{release:#?}"
+    );
+}

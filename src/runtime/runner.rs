@@ -3,12 +3,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use controllers::Settings;
 use model::Kind;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, sleep_until};
 use tracing::{Instrument, debug, info_span, warn};
-
-use controllers::Settings;
 
 use super::executor::ExecError;
 use super::schedule::{Ended, Schedule};

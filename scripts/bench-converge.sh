@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Convergence on the local Docker engine: swarm vs Docker Swarm mode vs a plain parallel
 # `docker create`+`start` loop (the engine's floor). Times apply -> N/N running, two rolling
-# updates of all N (parallelism 5, then Docker's default 1; stop-first, delay 0) and removal.
+# updates of all N (parallelism 5, then Docker's default 1; stop-first, delay 0) and removal
+# (phase `converge`); and how soon a `docker kill`ed task is back, healthy (restart delay 5 s,
+# healthcheck interval 1 s) and running (delay 0 s), against Docker Swarm (phase `kill`).
 #
 # Every system runs the same containers: N replicas on one user-defined network under the alias
 # `app` (what a stack's default network gives each service), stopped gracefully. Docker Swarm
@@ -12,6 +14,7 @@
 #
 #   scripts/bench-converge.sh            # N=50, binaries from target/release (else target/debug)
 #   N=20 BIN=target/debug scripts/bench-converge.sh
+#   PHASES=kill KILLS=5 scripts/bench-converge.sh   # only the killed-task rows, 5 kills each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,9 @@ IMAGE=swarm-bench/busybox:latest   # its own: the tests' image has more in it
 CMD="trap 'exit 0' TERM; while true; do sleep 1 & wait; done"
 TIMEOUT=${TIMEOUT:-600}
 UPDATES=(5 1)   # the parallelism of each rolling update, in order
+PHASES=${PHASES:-converge kill}
+KILLS=${KILLS:-5}   # kills per system and row in the kill phase
+want() { [[ " $PHASES " == *" $1 "* ]]; }
 
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
@@ -49,6 +55,7 @@ scripts/demo-image.sh "$IMAGE" >/dev/null
 work=$(mktemp -d)
 declare -A T
 
+converge_phase() {
 # --- floor: plain parallel docker create + start, the same containers ----------------------
 docker network create --label bench.floor=net benchfloor >/dev/null
 floor_start() { # floor_start VERSION COUNT: COUNT containers at VERSION, 8 at a time
@@ -175,3 +182,100 @@ printf '|---|---|---|---|---|---|---|---|\n'
 row create create
 for par in "${UPDATES[@]}"; do row "update, parallelism $par" "update$par"; done
 row remove remove
+}
+
+# --- kill: how soon a killed task is back ------------------------------------------------------
+# Times come from the engine's own events (the killed container's `die` to its replacement's
+# `health_status: healthy` or `start`), so polling does not blur them.
+kill_stack() { cat >"$work/kill.yml" <<YAML
+version: "3.8"
+services:
+  bkhealthy:
+    image: $IMAGE
+    command: ["sh", "-c", "$CMD"]
+    stop_grace_period: 1s
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+    deploy: {restart_policy: {delay: 5s}}
+  bkquick:
+    image: $IMAGE
+    command: ["sh", "-c", "$CMD"]
+    stop_grace_period: 1s
+    deploy: {restart_policy: {delay: 0s}}
+YAML
+}
+# back_after OLD ACTION: seconds from OLD's death to another container's ACTION, once seen.
+back_after() {
+  awk -F'|' -v old="$1" -v a="$2" '$2 == old && $3 == "die" { d = $1 }
+    d && $2 != old && $3 == a { printf "%.3f\n", ($1 - d) / 1e9; exit }' "$work/events"
+}
+seen_back() { [ -n "$(back_after "$1" "$2")" ]; }
+steady() { # steady FILTER [HEALTH]: exactly one running container, healthy if asked
+  [ "$(docker ps -q --filter "$1" ${2:+--filter health=$2} | wc -l)" -eq 1 ] &&
+    [ "$(docker ps -q --filter "$1" | wc -l)" -eq 1 ]
+}
+# kill_rounds KEY FILTER ACTION [HEALTH]: KILLS times, kill the one container and time its return.
+kill_rounds() {
+  local key=$1 filter=$2 action=$3 health=${4:-} old events i times=()
+  for i in $(seq 1 "$KILLS"); do
+    wait_for "$key steady" steady "$filter" "$health"
+    old=$(docker ps -q --no-trunc --filter "$filter")
+    docker events --since "$(date +%s.%N)" --filter type=container --filter "$filter" \
+      --format '{{.TimeNano}}|{{.ID}}|{{.Action}}' >"$work/events" &
+    events=$!
+    docker kill "$old" >/dev/null
+    wait_for "$key back" seen_back "$old" "$action"
+    kill "$events"; wait "$events" 2>/dev/null || true
+    times+=("$(back_after "$old" "$action")")
+  done
+  T[$key]=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
+}
+kill_phase() {
+  kill_stack
+  "$BIN/swarmd" up --api-addr 127.0.0.1:0 --data-dir "$work/killdata" 2>"$work/swarmd-kill.log" &
+  swarmd_pid=$!
+  trap 'kill $swarmd_pid 2>/dev/null || true; docker ps -aq --filter label=com.docker.stack.namespace=benchkill | xargs -r docker rm -f >/dev/null' EXIT
+  wait_for "swarmd" test -s "$work/killdata/api.addr"
+  host=$(cat "$work/killdata/api.addr")
+  "$BIN/swarmctl" --host "$host" apply --stack benchkill -f "$work/kill.yml" >/dev/null
+  kill_rounds swarm_healthy label=swarm.service.name=bkhealthy "health_status: healthy" healthy
+  kill_rounds swarm_quick label=swarm.service.name=bkquick start
+  "$BIN/swarmctl" --host "$host" stack rm benchkill >/dev/null
+  wait_for "swarm removal" count_is label=com.docker.stack.namespace=benchkill 0
+  kill -TERM "$swarmd_pid"; wait "$swarmd_pid" || true
+  docker network ls -q --filter name=benchkill_ | xargs -r docker network rm >/dev/null 2>&1 || true
+  trap - EXIT
+
+  local initialised=no
+  if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    docker swarm init --advertise-addr 127.0.0.1 >/dev/null; initialised=yes
+  fi
+  # shellcheck disable=SC2064  # `initialised` is fixed now
+  trap "docker stack rm dkill >/dev/null 2>&1 || true
+    if [ $initialised = yes ]; then docker swarm leave --force >/dev/null; docker network rm docker_gwbridge >/dev/null 2>&1 || true; fi" EXIT
+  docker stack deploy --resolve-image never -c "$work/kill.yml" dkill >/dev/null 2>&1
+  kill_rounds stack_healthy label=com.docker.swarm.service.name=dkill_bkhealthy "health_status: healthy" healthy
+  kill_rounds stack_quick label=com.docker.swarm.service.name=dkill_bkquick start
+  docker stack rm dkill >/dev/null
+  wait_for "dkill removal" count_is label=com.docker.stack.namespace=dkill 0
+  wait_for "dkill network gone" bash -c "[ -z \"\$(docker network ls -q --filter name=dkill_)\" ]"
+  if [ "$initialised" = yes ]; then
+    docker swarm leave --force >/dev/null
+    docker network rm docker_gwbridge >/dev/null 2>&1 || true
+  fi
+  trap - EXIT
+
+  median() { echo "$1" | tr ' ' '\n' | grep . | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  span() { echo "$1" | tr ' ' '\n' | grep . | sed -n '1p;$p' | paste -sd- | sed 's/-/–/'; }
+  krow() { # krow LABEL KEY
+    local d=${T[stack_$2]} s=${T[swarm_$2]}
+    printf '| %s | %.2f s (%s) | %.2f s (%s) | %.2fx |\n' "$1" "$(median "$d")" "$(span "$d")" \
+      "$(median "$s")" "$(span "$s")" "$(echo "$(median "$s") / $(median "$d")" | bc -l)"
+  }
+  printf '\n| phase (median of %s kills, range) | docker stack deploy | swarm | swarm / stack deploy |\n' "$KILLS"
+  printf '|---|---|---|---|\n'
+  krow "killed task healthy again (restart delay 5 s, healthcheck interval 1 s)" healthy
+  krow "killed task running again (restart delay 0 s)" quick
+}
+
+if want converge; then converge_phase; fi
+if want kill; then kill_phase; fi

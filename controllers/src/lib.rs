@@ -6,11 +6,13 @@
 //! one Raft command. [`reconcile_all`] runs them all in order for one pass.
 //!
 //! Controllers are level-triggered and some decisions wait for time to pass (restart delays,
-//! update delay/monitor, the node-down grace period), so the runner should also pass
-//! periodically (about once a second), not only on store events.
+//! update delay/monitor, the node-down grace period): a pass also says when the next one is due
+//! without a store change ([`Pass::requeue_at`], from [`deadline`]), so the runner wakes at that
+//! instant rather than polling.
 
 pub mod action;
 mod apply;
+pub mod deadline;
 pub mod handoff;
 pub mod node_drain;
 mod pass;
@@ -25,7 +27,7 @@ pub mod update;
 pub mod view;
 
 pub use action::Action;
-pub use pass::{Settings, reconcile_all, reconcile_all_with};
+pub use pass::{Pass, Settings, reconcile_all, reconcile_all_with, reconcile_pass};
 pub use view::{ClusterView, NodeObj, ServiceObj, TaskObj};
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use model::Timestamp;
 
 use crate::{
-    Action, ClusterView, handoff, node_drain, reaper, restart, scheduler, service, update,
+    Action, ClusterView, deadline, handoff, node_drain, reaper, restart, scheduler, service, update,
 };
 
 /// Cluster-wide knobs of the controllers.
@@ -27,9 +27,25 @@ impl Default for Settings {
     }
 }
 
+/// What one pass decided, and when the next one is due if the store does not change first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pass {
+    /// The changes to write, as one command.
+    pub actions: Vec<Action>,
+    /// Pass again at this instant even without a commit (a restart delay ends, an update's
+    /// delay or monitor window runs out, a down node's grace expires); `None`: only a commit
+    /// can change the decision.
+    pub requeue_at: Option<Timestamp>,
+}
+
 /// [`reconcile_all_with`] the default settings.
 pub fn reconcile_all(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     reconcile_all_with(view, now, &Settings::default())
+}
+
+/// [`reconcile_pass`]'s actions.
+pub fn reconcile_all_with(view: &ClusterView, now: Timestamp, settings: &Settings) -> Vec<Action> {
+    reconcile_pass(view, now, settings).actions
 }
 
 /// Runs every controller: node drain/orphaning first (it frees slots), then restarts (slots
@@ -41,7 +57,10 @@ pub fn reconcile_all(view: &ClusterView, now: Timestamp) -> Vec<Action> {
 /// write (which then carries no version: the spec write's compare-and-set covers the atomic
 /// command), or a lone delete; later decisions about a task created in the same pass are folded
 /// into its `CreateTask` (so a new task may be created already ASSIGNED).
-pub fn reconcile_all_with(view: &ClusterView, now: Timestamp, settings: &Settings) -> Vec<Action> {
+///
+/// The requeue instant is judged on the cluster as this pass leaves it, so a restart held by
+/// this very pass is due at its release time.
+pub fn reconcile_pass(view: &ClusterView, now: Timestamp, settings: &Settings) -> Pass {
     let mut plan = Plan::new(view);
     plan.run(|v| node_drain::reconcile_with(v, now, settings.node_down_grace_ms));
     plan.run(|v| restart::reconcile(v, now));
@@ -50,7 +69,11 @@ pub fn reconcile_all_with(view: &ClusterView, now: Timestamp, settings: &Setting
     plan.run(|v| handoff::reconcile(v, now));
     plan.run(|v| scheduler::reconcile(v, now));
     plan.run(|v| reaper::reconcile_with(v, now, settings.task_history_limit));
-    plan.finish()
+    let requeue_at = deadline::next(&plan.work, now, settings.node_down_grace_ms);
+    Pass {
+        actions: plan.finish(),
+        requeue_at,
+    }
 }
 
 /// Ids of tasks created in this pass, as the working view knows them.

@@ -3,13 +3,16 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use controllers::Settings;
 use model::Kind;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, sleep_until};
 use tracing::{Instrument, debug, info_span, warn};
 
+use super::executor::ExecError;
+use super::schedule::{Ended, Schedule};
 use super::{Snapshot, command_for};
-use crate::store::{Applied, Event, Store};
+use crate::store::{Applied, Command, Event, Store};
 
 /// How often the runner reconciles.
 #[derive(Clone, Debug)]
@@ -17,15 +20,19 @@ pub struct RunnerConfig {
     /// Wait after the first commit of a burst before a pass, so a burst costs one pass. Never
     /// less than the last pass took: a big cluster spends at most half its time deciding.
     pub debounce: Duration,
-    /// Pass at least this often, for policies that depend on time alone.
-    pub tick: Duration,
+    /// Pass again this long after a pass that could not be written, or while not the leader.
+    pub retry: Duration,
+    /// Pass at least this often even with nothing due: a safety net, since passes are driven by
+    /// commits and by the controllers' own deadlines.
+    pub resync: Duration,
 }
 
 impl Default for RunnerConfig {
     fn default() -> RunnerConfig {
         RunnerConfig {
             debounce: Duration::from_millis(10),
-            tick: Duration::from_secs(1),
+            retry: Duration::from_secs(1),
+            resync: Duration::from_secs(30),
         }
     }
 }
@@ -34,21 +41,32 @@ impl Default for RunnerConfig {
 pub struct Runner {
     store: Store,
     config: RunnerConfig,
-    /// Unreadable records already warned about (so the tick does not repeat the warning).
+    /// Unreadable records already warned about (so later passes do not repeat the warning).
     warned: BTreeSet<(Kind, String)>,
 }
 
 /// What one pass did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PassOutcome {
-    /// Nothing to change (or not the leader).
+    /// Nothing to change.
     Idle,
+    /// Not the leader: followers only serve reads.
+    NotLeader,
     /// The command was committed at this index.
     Committed(u64),
     /// The store refused the command (a stale version): decide again.
     Rejected,
-    /// The store could not take it (no leader, storage error): retry on the next tick.
+    /// Nothing could be written (no leader, storage error, a controller panicked or decided
+    /// something unwritable): retry shortly.
     Failed,
+}
+
+/// One pass's outcome and when the controllers want the next one without a commit.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PassReport {
+    pub outcome: PassOutcome,
+    /// How long after the pass read its clock the next pass is due (a restart delay ending...).
+    pub requeue_after: Option<Duration>,
 }
 
 impl Runner {
@@ -61,45 +79,44 @@ impl Runner {
         }
     }
 
-    /// Loops until `shutdown` resolves: a pass after each burst of commits and every tick.
+    /// Loops until `shutdown` resolves: a pass after each burst of commits and at the
+    /// controllers' next deadline (see [`Schedule`]).
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         let mut events = self.store.subscribe();
         tokio::pin!(shutdown);
-        // Start with a pass: the store may hold work from before a restart.
-        let mut due = Some(Instant::now());
-        let mut next_tick = Instant::now() + self.config.tick;
-        let mut gap = self.config.debounce;
+        let mut schedule = Schedule::new(self.config.clone(), Instant::now());
         loop {
-            let wake = due.map_or(next_tick, |due| due.min(next_tick));
             tokio::select! {
                 () = &mut shutdown => return,
                 event = events.recv() => match event {
                     Ok(Event::Commit { .. }) | Err(RecvError::Lagged(_)) => {
-                        // Not sliding: a steady stream of commits still gets regular passes.
-                        due.get_or_insert_with(|| Instant::now() + gap);
+                        schedule.committed(Instant::now());
                     }
                     Ok(_) => {}
                     Err(RecvError::Closed) => return,
                 },
-                () = sleep_until(wake) => {
-                    due = None;
+                () = sleep_until(schedule.wake()) => {
                     let started = Instant::now();
-                    let outcome = self.pass().await;
-                    gap = self.config.debounce.max(started.elapsed());
-                    next_tick = Instant::now() + self.config.tick;
-                    if outcome == PassOutcome::Rejected {
-                        due = Some(Instant::now() + gap);
-                    }
+                    let report = self.pass().await;
+                    let ended = match report.outcome {
+                        PassOutcome::Idle | PassOutcome::Committed(_) => Ended::Done,
+                        PassOutcome::Rejected => Ended::Rejected,
+                        PassOutcome::NotLeader | PassOutcome::Failed => Ended::Retry,
+                    };
+                    schedule.passed(started, Instant::now(), ended, report.requeue_after);
                 }
             }
         }
     }
 
     /// One reconcile pass: snapshot, decide, write one command.
-    pub async fn pass(&mut self) -> PassOutcome {
+    pub async fn pass(&mut self) -> PassReport {
         // Followers only serve reads; two deciders would fight over every task.
         if !self.store.is_leader() {
-            return PassOutcome::Idle;
+            return PassReport {
+                outcome: PassOutcome::NotLeader,
+                requeue_after: None,
+            };
         }
         let (applied, records) = self
             .store
@@ -112,44 +129,58 @@ impl Runner {
             raft.index = snapshot.index,
             ops = tracing::field::Empty
         );
-        async {
-            // Controllers are pure but may be CPU-heavy on big clusters: keep them off the
-            // async workers.
-            let decided = tokio::task::spawn_blocking(move || {
-                let actions = controllers::reconcile_all(&snapshot.view, now);
-                command_for(actions, &snapshot, now)
-            })
-            .await;
-            let command = match decided {
-                Ok(Ok(Some(command))) => command,
-                Ok(Ok(None)) => return PassOutcome::Idle,
-                Ok(Err(err)) => {
-                    warn!(%err, "controllers decided something that cannot be written");
-                    return PassOutcome::Idle;
-                }
-                Err(err) => {
-                    warn!(%err, "a controller panicked; retrying on the next tick");
-                    return PassOutcome::Idle;
-                }
-            };
-            tracing::Span::current().record("ops", command.ops.len());
-            match self.store.propose(command).await {
-                Ok(Applied::Ok { index, .. }) => {
-                    debug!(raft.index = index, "controllers' changes committed");
-                    PassOutcome::Committed(index)
-                }
-                Ok(Applied::Rejected(rejection)) => {
-                    debug!(%rejection, "stale decision refused; deciding again");
-                    PassOutcome::Rejected
-                }
-                Err(err) => {
-                    warn!(%err, "cannot write the controllers' changes; retrying on the next tick");
-                    PassOutcome::Failed
-                }
+        // Controllers are pure but may be CPU-heavy on big clusters: keep them off the async
+        // workers.
+        let decided = tokio::task::spawn_blocking(move || {
+            let pass = controllers::reconcile_pass(&snapshot.view, now, &Settings::default());
+            let requeue_after = pass.requeue_at.map(|at| {
+                Duration::from_millis(u64::try_from(at.0.saturating_sub(now.0)).unwrap_or(0))
+            });
+            (command_for(pass.actions, &snapshot, now), requeue_after)
+        })
+        .await;
+        let (command, requeue_after) = match decided {
+            Ok((command, requeue_after)) => (command, requeue_after),
+            Err(err) => {
+                warn!(%err, "a controller panicked; retrying shortly");
+                return PassReport {
+                    outcome: PassOutcome::Failed,
+                    requeue_after: None,
+                };
+            }
+        };
+        let outcome = self.write(command).instrument(span).await;
+        PassReport {
+            outcome,
+            requeue_after,
+        }
+    }
+
+    /// Proposes the pass's command, if it has one.
+    async fn write(&self, command: Result<Option<Command>, ExecError>) -> PassOutcome {
+        let command = match command {
+            Ok(Some(command)) => command,
+            Ok(None) => return PassOutcome::Idle,
+            Err(err) => {
+                warn!(%err, "controllers decided something that cannot be written");
+                return PassOutcome::Failed;
+            }
+        };
+        tracing::Span::current().record("ops", command.ops.len());
+        match self.store.propose(command).await {
+            Ok(Applied::Ok { index, .. }) => {
+                debug!(raft.index = index, "controllers' changes committed");
+                PassOutcome::Committed(index)
+            }
+            Ok(Applied::Rejected(rejection)) => {
+                debug!(%rejection, "stale decision refused; deciding again");
+                PassOutcome::Rejected
+            }
+            Err(err) => {
+                warn!(%err, "cannot write the controllers' changes; retrying shortly");
+                PassOutcome::Failed
             }
         }
-        .instrument(span)
-        .await
     }
 
     fn warn_unreadable(&mut self, snapshot: &Snapshot) {

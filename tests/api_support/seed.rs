@@ -15,6 +15,19 @@ pub fn params(stack: &str) -> ApplyParams {
     }
 }
 
+/// Registers a ready manager node `name` (as its dispatcher would); returns its id.
+pub async fn node(server: &Server, name: &str) -> String {
+    server
+        .create(
+            Kind::Node,
+            name,
+            None,
+            json!({"role": "manager"}),
+            json!({"state": "ready", "hostname": name}),
+        )
+        .await
+}
+
 /// Applies SHOP, registers node `box` and returns `(web id, node id)`.
 pub async fn shop(server: &Server) -> (String, String) {
     server
@@ -22,15 +35,7 @@ pub async fn shop(server: &Server) -> (String, String) {
         .apply_yaml(SHOP.into(), &params("shop"))
         .await
         .expect("apply");
-    let node = server
-        .create(
-            Kind::Node,
-            "box",
-            None,
-            json!({"role": "manager"}),
-            json!({"state": "ready", "hostname": "box"}),
-        )
-        .await;
+    let node = node(server, "box").await;
     let web = server
         .client
         .get(Kind::Service, "web", Some("shop"))

@@ -2,8 +2,10 @@
 //!
 //! One pass plans the whole batch: each assignment is accounted (reservations, host ports,
 //! per-node counts) before the next task is considered, so one plan never overcommits a node.
-//! A task no node can take stays PENDING with an explanation, rewritten only when it changes.
+//! A task no node can take stays PENDING with an explanation, rewritten only when it changes;
+//! so does a task whose `depends_on` services are not ready yet ([`depends`]).
 
+pub mod depends;
 pub mod filters;
 pub mod rank;
 
@@ -21,6 +23,7 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     let mut usage = committed_usage(view);
     let all_nodes: Vec<&NodeObj> = view.nodes.values().collect();
     let stopping = stopping_slots(view);
+    let mut dependencies = depends::Dependencies::new(view);
     let mut waiting: Vec<&TaskObj> = view.tasks.values().filter(|t| unassigned(t)).collect();
     waiting.sort_by(|a, b| {
         (&a.spec.service_id, SlotKey::of(a))
@@ -42,6 +45,10 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
         }
         if task.status.state == TaskState::Pending && task.status.timestamp > now {
             continue; // held by a restart delay until its timestamp
+        }
+        if let Some(why) = dependencies.waiting_for(task) {
+            explain(task, why, now, &mut out);
+            continue;
         }
         let spec = &task.spec.service_spec;
         let start_first = spec

@@ -5,8 +5,8 @@
 mod sim;
 
 use model::service::{
-    Deploy, PortConfig, PortMode, ResourceReservations, RestartPolicy, ServiceMode, ServiceSpec,
-    UpdateConfig,
+    DependsCondition, DependsOn, Deploy, PortConfig, PortMode, ResourceReservations, RestartPolicy,
+    ServiceMode, ServiceSpec, UpdateConfig,
 };
 use model::{
     Availability, ByteSize, Cpus, NodeRole, NodeSpec, NodeState, NodeStatus, PlacementPreference,
@@ -77,6 +77,16 @@ impl ServiceObj {
     /// Sets the stack.
     pub fn stack(mut self, stack: &str) -> ServiceObj {
         self.stack = Some(stack.to_owned());
+        self
+    }
+
+    /// Adds a `depends_on` entry.
+    pub fn depends_on(mut self, service: &str, condition: DependsCondition) -> ServiceObj {
+        let dep = DependsOn {
+            condition,
+            ..DependsOn::default()
+        };
+        self.spec.depends_on.insert(service.to_owned(), dep);
         self
     }
 

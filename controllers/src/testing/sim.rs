@@ -3,7 +3,7 @@
 
 use model::{NodeState, TaskState, Timestamp};
 
-use crate::{Action, ClusterView, Settings, TaskObj, reconcile_all_with};
+use crate::{Action, ClusterView, Settings, TaskObj, reconcile_all_with, reconcile_pass};
 
 /// A simulated cluster driven by [`crate::reconcile_all`].
 #[derive(Clone, Debug)]
@@ -153,6 +153,24 @@ impl Sim {
             self.advance(1000);
             self.converge();
         }
+    }
+
+    /// The controllers' next deadline at the current time (when the runner would wake with no
+    /// commit in between).
+    pub fn deadline(&self) -> Option<Timestamp> {
+        reconcile_pass(&self.view, self.now, &self.settings).requeue_at
+    }
+
+    /// Converges, then moves the clock to the next deadline as the runner sleeps until it, and
+    /// converges again. False (clock unchanged) when nothing is due.
+    pub fn sleep_until_deadline(&mut self) -> bool {
+        self.converge();
+        let Some(at) = self.deadline() else {
+            return false;
+        };
+        self.now = at;
+        self.converge();
+        true
     }
 
     /// Moves the clock forward.

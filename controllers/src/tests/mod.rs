@@ -1,5 +1,7 @@
 //! Behaviour tests of every controller and of whole passes, with builders and [`Sim`].
 
+mod deadline;
+mod depends;
 mod drain;
 mod pass;
 mod reaper;

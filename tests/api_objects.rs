@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 
 use api_support::{DEADLINE, SHOP, Server};
 use model::{Kind, StackSource};
-use swarm::api::ApplyBody;
-use swarm::api::secrets::DataBody;
 use swarm::apply::{self, ApplyRequest, Claim, Owner};
 use swarm::client::{ApplyParams, Client, ClientError};
 use swarm::manifest::{self, LoadOptions};
+use wire::{ApplyBody, DataBody};
 
 fn params(stack: &str) -> ApplyParams {
     ApplyParams {

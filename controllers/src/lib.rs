@@ -15,6 +15,7 @@ pub mod handoff;
 pub mod node_drain;
 mod pass;
 pub mod reaper;
+pub mod records;
 pub mod restart;
 pub mod scheduler;
 pub mod service;

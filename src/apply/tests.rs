@@ -71,7 +71,7 @@ impl Cluster {
         }
     }
 
-    fn plan(&self, request: &ApplyRequest) -> Result<Plan, ApplyError> {
+    fn plan(&self, request: &ApplyRequest) -> Result<Planned, ApplyError> {
         plan(&self.index, request, Timestamp(self.log as i64 * 1000))
     }
 
@@ -81,7 +81,7 @@ impl Cluster {
         assert!(matches!(applied, Applied::Ok { .. }), "{applied:?}");
     }
 
-    fn apply(&mut self, request: &ApplyRequest) -> Plan {
+    fn apply(&mut self, request: &ApplyRequest) -> Planned {
         let plan = self.plan(request).expect("plan");
         if let Some(command) = &plan.command {
             self.commit(command);
@@ -240,7 +240,7 @@ fn new_secret_content_updates_the_secret_and_bumps_its_services() {
             "~ service api: secret db changed"
         ]
     );
-    let text = serde_json::to_string(&plan).expect("plan json");
+    let text = serde_json::to_string(&plan.plan).expect("plan json");
     assert!(
         !text.contains("horse") && !text.contains("hunter2"),
         "{text}"

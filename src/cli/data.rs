@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use model::Kind;
+use wire::DataBody;
 
-use crate::api::secrets::DataBody;
 use crate::apply::{LABEL_CONTENT_HASH, kind_word};
 use crate::client::Client;
 

@@ -1,9 +1,8 @@
 //! `swarmctl service ls | inspect | ps | scale | update | rollback | restart | logs | rm`
 
 use model::Kind;
+use wire::{ObjectChange, UpdateBody};
 
-use crate::api::edit::ObjectChange;
-use crate::api::service_spec::UpdateBody;
 use crate::client::ps::task_rows;
 use crate::client::views::{ServiceRow, service_rows};
 use crate::client::{Client, TaskFilter};

@@ -14,11 +14,7 @@ use serde_json::Value;
 pub use error::ClientError;
 pub use ops::{LogStream, TaskFilter};
 
-use crate::api::cluster::ClusterInfo;
-use crate::api::secrets::DataBody;
-use crate::api::{ApplyBody, ErrorBody};
-use crate::apply::ApplyOutcome;
-use crate::store::Record;
+use wire::{ApplyBody, ApplyOutcome, ClusterInfo, DataBody, ErrorBody, Record};
 
 /// Default manager address (`swarmd up` listens there).
 pub const DEFAULT_HOST: &str = "http://127.0.0.1:4242";
@@ -264,7 +260,7 @@ impl EventStream {
 
 /// The path segment of a kind (`services`).
 pub fn plural(kind: Kind) -> String {
-    format!("{}s", crate::apply::kind_word(kind))
+    format!("{}s", wire::kind_word(kind))
 }
 
 fn apply_query(params: &ApplyParams) -> String {

@@ -2,13 +2,11 @@
 
 use reqwest::{Method, Response};
 use serde::Serialize;
+use wire::{
+    ApplyOutcome, NodeUpdateBody, ObjectChange, Record, ScaleBody, UpdateBody, VersionBody,
+};
 
 use super::{Client, ClientError, encode, query};
-use crate::api::edit::ObjectChange;
-use crate::api::nodes::NodeUpdateBody;
-use crate::api::service_spec::{ScaleBody, UpdateBody, VersionBody};
-use crate::apply::ApplyOutcome;
-use crate::store::Record;
 
 /// Which tasks `GET /v1/tasks` returns; every field narrows the list.
 #[derive(Clone, Copy, Debug, Default)]

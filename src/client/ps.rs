@@ -7,9 +7,8 @@ use std::collections::HashMap;
 
 use model::{Kind, TaskSpec, TaskState, TaskStatus, Timestamp};
 use serde::{Deserialize, Serialize};
-
-use crate::api::tasks::{hostname, node_of, task_name};
-use crate::store::Record;
+use wire::Record;
+use wire::tasks::{hostname, node_of, task_name};
 
 /// One task as `ps` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

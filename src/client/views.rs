@@ -11,8 +11,8 @@ use model::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::apply::{Claim, LABEL_WATCHED_FILE};
-use crate::store::Record;
+use wire::labels::LABEL_WATCHED_FILE;
+use wire::{Claim, Record};
 
 /// Desired and running task counts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,7 +223,7 @@ pub fn node_rows(
             });
             NodeRow {
                 id: record.id.clone(),
-                hostname: crate::api::tasks::hostname(record),
+                hostname: wire::tasks::hostname(record),
                 role: word(&spec.role),
                 status: word(&status.state),
                 availability: word(&spec.availability),

@@ -119,7 +119,7 @@ async fn deletes_refuse_what_is_in_use_and_remove_whole_stacks() {
         .delete(Kind::Service, "api", Some("shop"))
         .await
         .expect("delete api");
-    assert_eq!(removed.plan.lines(false)[0], "- service api");
+    assert_eq!(removed.plan.lines(false)[0], "- service shop_api");
     let gone = client
         .delete(Kind::Stack, "shop", None)
         .await

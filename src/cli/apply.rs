@@ -132,7 +132,7 @@ pub async fn delete(client: &Client, args: DeleteArgs, output: Output) -> anyhow
                 .iter()
                 .filter(|i| i.action == Action::Delete)
             {
-                outln!("{}", item.line());
+                outln!("{}", item.line_in(&outcome.plan.stack));
             }
         }
     })?;

@@ -6,8 +6,10 @@ pub mod bodies;
 pub mod error;
 pub mod events;
 pub mod labels;
+pub mod names;
 pub mod plan;
 pub mod record;
+pub mod rows;
 pub mod session;
 pub mod tasks;
 #[cfg(any(test, feature = "testing"))]
@@ -20,8 +22,10 @@ pub use bodies::{
 pub use error::{Detail, ErrorBody, ErrorInfo};
 pub use events::{Event, ObjectRef};
 pub use labels::Claim;
+pub use names::docker_name;
 pub use plan::{Action, ApplyOutcome, FieldChange, Plan, PlanItem, kind_word};
 pub use record::Record;
+pub use rows::{DataRow, NetworkRow, NodeRow, Replicas, ServiceRow, StackRow, TaskRow};
 pub use session::{
     Assignments, FileData, NetworkAttachment, SESSION_VERSION, TaskAssignment, TaskReport,
 };

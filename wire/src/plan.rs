@@ -4,6 +4,8 @@ use model::Kind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::docker_name;
+
 /// How many field changes a plan line shows per object before "and N more".
 pub const SHOWN_CHANGES: usize = 5;
 /// Longest value a plan line shows before eliding the rest.
@@ -70,10 +72,21 @@ pub struct PlanItem {
 }
 
 impl PlanItem {
-    /// `+ service web`, `~ service api: image a -> b`, `- config old`, `= network front (unchanged)`.
+    /// The line of an object outside any stack (a node): [`PlanItem::line_in`] with no stack.
     pub fn line(&self) -> String {
+        self.line_in("")
+    }
+
+    /// `+ service shop_web`, `~ service shop_api: image a -> b`, `- config shop_old`,
+    /// `= network shop_front (unchanged)`: a stack's networks, secrets, configs and services are
+    /// named as Docker names them (`<stack>_<name>`); the Stack object itself by its name.
+    pub fn line_in(&self, stack: &str) -> String {
         let kind = kind_word(self.kind);
-        let name = &self.name;
+        let member = matches!(
+            self.kind,
+            Kind::Network | Kind::Secret | Kind::Config | Kind::Service
+        );
+        let name = &docker_name(Some(stack).filter(|s| member && !s.is_empty()), &self.name);
         match self.action {
             Action::Create => format!("+ {kind} {name}"),
             Action::Delete => format!("- {kind} {name}"),
@@ -128,7 +141,7 @@ impl Plan {
             .items
             .iter()
             .filter(|i| verbose || i.action != Action::Unchanged)
-            .map(PlanItem::line)
+            .map(|i| i.line_in(&self.stack))
             .collect();
         lines.extend(self.notes.iter().map(|n| format!("! {n}")));
         if !self.has_changes() {

@@ -65,7 +65,7 @@ async fn apply_list_reapply_prune() {
         .expect("apply");
     assert_eq!(
         kept.plan.notes,
-        vec!["service api: not in input (use --prune to remove)"]
+        vec!["service shop_api: not in input (use --prune to remove)"]
     );
     assert!(client.get(Kind::Service, "api", Some("shop")).await.is_ok());
     let pruned = client

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use model::{Kind, ObjectMeta, ObjectRef, StackSpec, StackStatus, Timestamp};
 use serde_json::{Value, json};
-use wire::{Action, FieldChange, Plan, PlanItem};
+use wire::{Action, FieldChange, Plan, PlanItem, docker_name};
 
 use super::check::{check_published_ports, check_references};
 use super::desired::{DesiredObject, canonical, desired_objects, keep_restart_counter};
@@ -121,8 +121,9 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
         let word = kind_word(record.kind);
         let name = &record.metadata.name;
         if !request.prune {
+            let shown = docker_name(Some(stack), name);
             notes.push(format!(
-                "{word} {name}: not in input (use --prune to remove)"
+                "{word} {shown}: not in input (use --prune to remove)"
             ));
             members.insert(ObjectRef {
                 kind: record.kind,

@@ -189,7 +189,7 @@ fn undeclared_objects_are_kept_without_prune_and_deleted_with_it() {
     assert!(kept.command.is_none(), "nothing to write");
     assert_eq!(
         kept.notes,
-        vec!["service web: not in input (use --prune to remove)"]
+        vec!["service shop_web: not in input (use --prune to remove)"]
     );
     let mut prune = request("shop", manifests);
     prune.prune = true;

@@ -15,9 +15,8 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use model::{Kind, NodeRole, NodeSpec, NodeState, NodeStatus};
-use serde::Deserialize;
 use serde_json::json;
-use wire::{NodeUpdateBody, ObjectChange, VersionBody};
+use wire::{NodeUpdateBody, ObjectChange, RemoveQuery, VersionBody};
 
 use super::edit::{self, Edited, Target, refused};
 use super::objects::{self, lookup};
@@ -25,13 +24,6 @@ use super::services::parse_optional;
 use super::{ApiError, ApiState};
 use crate::apply::{self, Action, ApplyOutcome, Plan, PlanItem};
 use crate::store::{Applied, Command, Index, Op, Record};
-
-/// `?force=true` of a node delete.
-#[derive(Debug, Default, Deserialize)]
-pub struct RemoveQuery {
-    #[serde(default)]
-    pub force: bool,
-}
 
 /// Node routes.
 pub fn routes() -> Router<ApiState> {

@@ -1,8 +1,8 @@
 //! The dispatcher: the manager's side of the manager/agent contract, per node.
 //!
 //! For each node it serves (only the local one today) it publishes the node's
-//! [`Assignments`](wire::Assignments) on a `watch` channel after every commit, folds the
-//! agent's [`TaskReport`](wire::TaskReport)s into one command per window, and writes the
+//! [`Assignments`] on a `watch` channel after every commit, folds the
+//! agent's [`TaskReport`]s into one command per window, and writes the
 //! node's status (ready, description, last heartbeat) at start and on every heartbeat.
 
 pub mod assignments;

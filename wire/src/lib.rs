@@ -8,6 +8,7 @@ pub mod events;
 pub mod labels;
 pub mod names;
 pub mod plan;
+pub mod queries;
 pub mod record;
 pub mod rows;
 pub mod session;
@@ -24,6 +25,7 @@ pub use events::{Event, ObjectRef};
 pub use labels::Claim;
 pub use names::docker_name;
 pub use plan::{Action, ApplyOutcome, FieldChange, Plan, PlanItem, kind_word};
+pub use queries::{ApplyQuery, Filter, LogsQuery, RemoveQuery};
 pub use record::Record;
 pub use rows::{DataRow, NetworkRow, NodeRow, Replicas, ServiceRow, StackRow, TaskRow};
 pub use session::{

@@ -18,9 +18,9 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use model::{Kind, TaskSpec, TaskStatus};
 use tokio::sync::{broadcast, mpsc};
 use wire::LogsQuery;
+use wire::tasks::{hostname, node_of, task_name};
 
 use super::objects::lookup;
-use super::tasks::{hostname, node_of, task_name};
 use super::{ApiError, ApiState};
 use crate::store::{Event, Store};
 

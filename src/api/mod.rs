@@ -29,7 +29,6 @@ use axum::extract::DefaultBodyLimit;
 
 pub use error::ApiError;
 pub use logs::{LogError, LogLines, LogOptions, LogSource, LogTarget};
-pub use wire::ApplyBody;
 
 use crate::store::Store;
 

@@ -10,5 +10,3 @@ use super::{ApiState, objects};
 pub fn routes() -> Router<ApiState> {
     objects::routes(Kind::Task, "tasks")
 }
-
-pub use wire::tasks::{hostname, node_of, task_name};

@@ -2,9 +2,8 @@
 //! where the files are), then let the manager plan and write.
 
 use model::{Kind, Manifest, StackSource};
+use wire::{Action, ApplyBody, ApplyOutcome, kind_word};
 
-use crate::api::ApplyBody;
-use crate::apply::{Action, ApplyOutcome, kind_word};
 use crate::client::{ApplyParams, Client, ClientError};
 use crate::manifest::{self, LoadOptions};
 

@@ -9,6 +9,7 @@ use crate::{ClusterView, NodeObj, ServiceObj, TaskObj};
 /// Services, tasks and nodes as typed objects, and the records that could not be read.
 #[derive(Clone, Debug, Default)]
 pub struct Typed {
+    /// The readable services, tasks and nodes.
     pub view: ClusterView,
     /// Records whose spec or status could not be read as their kind (left out of the view):
     /// kind, id and the decoding error.

@@ -212,4 +212,34 @@ mod tests {
             "content changed"
         );
     }
+
+    #[test]
+    fn a_stacks_members_are_named_as_docker_names_them() {
+        let item = |kind, name: &str| PlanItem {
+            action: Action::Create,
+            kind,
+            name: name.into(),
+            changes: Vec::new(),
+        };
+        let plan = Plan {
+            stack: "shop".into(),
+            items: vec![
+                item(Kind::Network, "default"),
+                item(Kind::Service, "web"),
+                item(Kind::Stack, "shop"),
+            ],
+            notes: Vec::new(),
+        };
+        assert_eq!(
+            plan.lines(false),
+            [
+                "+ network shop_default",
+                "+ service shop_web",
+                "+ stack shop"
+            ]
+        );
+        assert_eq!(item(Kind::Node, "w1").line_in(""), "+ node w1");
+        let json = serde_json::to_value(&plan.items[0]).expect("json");
+        assert_eq!(json["name"], "default", "the JSON keeps the object's name");
+    }
 }

@@ -8,7 +8,6 @@ pub mod agent;
 pub mod api;
 pub mod apply;
 pub mod cli;
-pub mod client;
 pub mod daemon;
 pub mod dispatcher;
 pub mod manifest;
@@ -16,3 +15,6 @@ pub mod raft;
 pub mod runtime;
 pub mod store;
 pub mod watch;
+
+/// The typed HTTP client (its own crate: it links no server module).
+pub use ::client;

@@ -17,8 +17,8 @@ use model::service::{
 };
 use model::units::{ByteSize, Cpus, Duration as SpecDuration, FileMode};
 use model::{NetworkSpec, TaskState, TaskStatus};
-use swarm::agent::{FileData, NetworkAttachment, TaskAssignment};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wire::{FileData, NetworkAttachment, TaskAssignment};
 
 /// Time a container may take to get from assigned to running on this engine.
 const START: Duration = Duration::from_secs(30);

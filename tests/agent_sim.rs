@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use model::{TaskState, TaskStatus};
 use swarm::agent::runtime::HealthStatus;
-use swarm::agent::{Agent, Assignments, ContainerRuntime, SimRuntime, TaskAssignment, TaskReport};
+use swarm::agent::{Agent, ContainerRuntime, SimRuntime};
 use tokio::sync::{mpsc, oneshot, watch};
+use wire::{Assignments, TaskAssignment, TaskReport};
 
 struct Run {
     tx: watch::Sender<Assignments>,

@@ -26,11 +26,11 @@ async fn apply_list_reapply_prune() {
     assert_eq!(
         first.plan.lines(false),
         vec![
-            "+ network default",
-            "+ secret db",
-            "+ config site",
-            "+ service api",
-            "+ service web",
+            "+ network shop_default",
+            "+ secret shop_db",
+            "+ config shop_site",
+            "+ service shop_api",
+            "+ service shop_web",
             "+ stack shop"
         ]
     );
@@ -65,7 +65,7 @@ async fn apply_list_reapply_prune() {
         .expect("apply");
     assert_eq!(
         kept.plan.notes,
-        vec!["service api: not in input (use --prune to remove)"]
+        vec!["service shop_api: not in input (use --prune to remove)"]
     );
     assert!(client.get(Kind::Service, "api", Some("shop")).await.is_ok());
     let pruned = client
@@ -79,7 +79,7 @@ async fn apply_list_reapply_prune() {
         .await
         .expect("prune");
     let lines = pruned.plan.lines(false);
-    assert_eq!(lines[0], "- service api");
+    assert_eq!(lines[0], "- service shop_api");
     assert!(lines[1].starts_with("~ stack shop: members"), "{lines:?}");
     let err = client
         .get(Kind::Service, "api", Some("shop"))

@@ -6,9 +6,9 @@ mod api_support;
 use api_support::Server;
 use model::Kind;
 use serde_json::{Value, json};
-use swarm::api::nodes::NodeUpdateBody;
 use swarm::client::ClientError;
 use swarm::client::views::node_rows;
+use wire::NodeUpdateBody;
 
 /// A manager `lead` and a ready worker `w1`; returns their ids.
 async fn nodes(server: &Server) -> (String, String) {

@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 
 use api_support::{DEADLINE, SHOP, Server};
 use model::{Kind, StackSource};
-use swarm::api::ApplyBody;
-use swarm::api::secrets::DataBody;
 use swarm::apply::{self, ApplyRequest, Claim, Owner};
 use swarm::client::{ApplyParams, Client, ClientError};
 use swarm::manifest::{self, LoadOptions};
+use wire::{ApplyBody, DataBody};
 
 fn params(stack: &str) -> ApplyParams {
     ApplyParams {
@@ -120,7 +119,7 @@ async fn deletes_refuse_what_is_in_use_and_remove_whole_stacks() {
         .delete(Kind::Service, "api", Some("shop"))
         .await
         .expect("delete api");
-    assert_eq!(removed.plan.lines(false)[0], "- service api");
+    assert_eq!(removed.plan.lines(false)[0], "- service shop_api");
     let gone = client
         .delete(Kind::Stack, "shop", None)
         .await

@@ -7,10 +7,10 @@ use api_support::seed::{params, post, shop};
 use api_support::{SHOP, Server};
 use model::{Kind, StackSource};
 use serde_json::json;
-use swarm::api::service_spec::UpdateBody;
 use swarm::apply::{self, ApplyRequest, Claim, LABEL_RESTART, Owner};
 use swarm::client::ClientError;
 use swarm::manifest::{self, LoadOptions};
+use wire::UpdateBody;
 
 #[tokio::test]
 async fn scale_update_and_restart_write_new_versions() {

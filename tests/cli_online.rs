@@ -20,14 +20,18 @@ async fn apply_diff_and_listings() {
 
     let diff = swarmctl(host, at, &["diff", "-f", "shop.yml"], None).await;
     assert_eq!(diff.code, 1, "{}{}", diff.stdout, diff.stderr);
-    assert!(diff.stdout.contains("+ service web"), "{}", diff.stdout);
+    assert!(
+        diff.stdout.contains("+ service shop_web"),
+        "{}",
+        diff.stdout
+    );
     assert_eq!(server.store.read(|i| i.len()), 0, "diff writes nothing");
 
     let apply = swarmctl(host, at, &["apply", "-f", "shop.yml"], None).await;
     assert_eq!(apply.code, 0, "{}", apply.stderr);
     assert_eq!(
         apply.stdout,
-        "+ network default\n+ secret db\n+ config site\n+ service api\n+ service web\n+ stack shop\n"
+        "+ network shop_default\n+ secret shop_db\n+ config shop_site\n+ service shop_api\n+ service shop_web\n+ stack shop\n"
     );
     let again = swarmctl(host, at, &["apply", "-f", "shop.yml"], None).await;
     assert_eq!(again.stdout, "no changes\n");
@@ -112,24 +116,15 @@ async fn apply_diff_and_listings() {
 
     let rm = swarmctl(host, at, &["stack", "rm", "shop"], None).await;
     assert_eq!(rm.code, 0, "{}", rm.stderr);
-    assert!(rm.stdout.contains("- service web"), "{}", rm.stdout);
+    assert!(rm.stdout.contains("- service shop_web"), "{}", rm.stdout);
     server.stop().await;
 }
 
 #[tokio::test]
 async fn refusals_carry_the_servers_message() {
-    let server = Server::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, dir) = shop_applied().await;
     let host = server.url.as_str();
     let at = dir.path();
-    let apply = swarmctl(
-        host,
-        at,
-        &["apply", "--stack", "shop", "-f", "-"],
-        Some(SHOP),
-    )
-    .await;
-    assert_eq!(apply.code, 0, "{}", apply.stderr);
     let rm = swarmctl(host, at, &["secret", "rm", "db", "--stack", "shop"], None).await;
     assert_eq!(rm.code, 1, "refused by the manager");
     assert_eq!(
@@ -147,4 +142,97 @@ async fn refusals_carry_the_servers_message() {
         "{}",
         nobody.stderr
     );
+}
+
+#[tokio::test]
+async fn secret_config_and_network_listings_print_flat_rows_and_docker_names() {
+    let (server, dir) = shop_applied().await;
+    let host = server.url.as_str();
+    let at = dir.path();
+    let created = swarmctl(host, at, &["secret", "create", "token", "-"], Some("x")).await;
+    assert_eq!(created.code, 0, "{}", created.stderr);
+
+    for (kind, shown) in [("secret", "shop_db"), ("config", "shop_site")] {
+        let rows = json(&swarmctl(host, at, &["-o", "json", kind, "ls"], None).await);
+        let row = rows
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["stack"] == "shop"))
+            .unwrap_or_else(|| panic!("a {kind} of shop: {rows}"));
+        assert_eq!(
+            api_support::keys(row),
+            ["id", "name", "stack", "hash", "created_at", "updated_at"],
+            "{kind} ls"
+        );
+        assert_eq!(row["hash"].as_str().map(str::len), Some(64), "{row}");
+        let created_at = row["created_at"].as_str().unwrap_or_default();
+        assert!(
+            model::Timestamp::parse_rfc3339(created_at).is_some(),
+            "{row}"
+        );
+        let table = swarmctl(host, at, &[kind, "ls"], None).await;
+        let names: Vec<&str> = table
+            .stdout
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .collect();
+        assert!(names.contains(&shown), "{kind} ls: {}", table.stdout);
+    }
+    let secrets = swarmctl(host, at, &["secret", "ls"], None).await;
+    assert!(
+        secrets
+            .stdout
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some("token")),
+        "a secret outside any stack keeps its bare name: {}",
+        secrets.stdout
+    );
+
+    let rows = json(&swarmctl(host, at, &["-o", "json", "network", "ls"], None).await);
+    assert_eq!(
+        api_support::keys(&rows[0]),
+        ["id", "name", "stack", "driver"]
+    );
+    assert_eq!(
+        (rows[0]["name"].as_str(), rows[0]["stack"].as_str()),
+        (Some("default"), Some("shop"))
+    );
+    let table = swarmctl(host, at, &["network", "ls"], None).await;
+    let row = table.stdout.lines().nth(1).unwrap_or_default();
+    assert_eq!(
+        row.split_whitespace().nth(1),
+        Some("shop_default"),
+        "{}",
+        table.stdout
+    );
+
+    let inspect = json(
+        &swarmctl(
+            host,
+            at,
+            &["-o", "json", "secret", "inspect", "token"],
+            None,
+        )
+        .await,
+    );
+    assert_eq!(
+        inspect["metadata"]["name"], "token",
+        "inspect prints the whole object"
+    );
+    server.stop().await;
+}
+
+/// A manager with the stack `shop` applied, and a directory to run swarmctl in.
+async fn shop_applied() -> (Server, tempfile::TempDir) {
+    let server = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let apply = swarmctl(
+        server.url.as_str(),
+        dir.path(),
+        &["apply", "--stack", "shop", "-f", "-"],
+        Some(SHOP),
+    )
+    .await;
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    (server, dir)
 }

@@ -199,7 +199,7 @@ async fn edits_print_plan_lines_and_refusals_exit_non_zero() {
     assert_eq!(update.code, 0, "{}", update.stderr);
     assert_eq!(
         update.stdout,
-        "~ service api: image nginx:1.26 -> nginx:1.27, environment.A (unset) -> 1\n"
+        "~ service shop_api: image nginx:1.26 -> nginx:1.27, environment.A (unset) -> 1\n"
     );
     let change = json(
         &swarmctl(
@@ -279,7 +279,7 @@ async fn edits_print_plan_lines_and_refusals_exit_non_zero() {
 
     let rm = swarmctl(host, at, &["service", "rm", "shop_api", "nothing"], None).await;
     assert_eq!(rm.code, 1);
-    assert!(rm.stdout.contains("- service api"), "{}", rm.stdout);
+    assert!(rm.stdout.contains("- service shop_api"), "{}", rm.stdout);
     assert!(rm.stderr.contains("nothing"), "{}", rm.stderr);
     server.stop().await;
 }
@@ -404,7 +404,7 @@ async fn apply_wait_follows_convergence_or_times_out() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .starts_with("+ network default\n+ service web\n+ stack fast\n"),
+            .starts_with("+ network fast_default\n+ service fast_web\n+ stack fast\n"),
         "{}",
         run.stdout
     );

@@ -68,7 +68,7 @@ fn acknowledged_objects_survive_sigkill_and_restart() {
     let applied = daemon.ctl(&stack, &["apply", "-f", "stack.yml"]);
     assert!(applied.status.success(), "{}", text(&applied.stderr));
     assert!(
-        text(&applied.stdout).contains("+ service web"),
+        text(&applied.stdout).contains("+ service demo_web"),
         "{}",
         text(&applied.stdout)
     );
@@ -98,7 +98,7 @@ fn acknowledged_objects_survive_sigkill_and_restart() {
         &["apply", "--prune", "--dry-run", "-f", "stack.yml"],
     );
     assert!(
-        text(&dry.stdout).contains("- service worker"),
+        text(&dry.stdout).contains("- service demo_worker"),
         "{}",
         text(&dry.stdout)
     );

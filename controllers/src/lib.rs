@@ -17,6 +17,7 @@ pub mod handoff;
 pub mod node_drain;
 mod pass;
 pub mod reaper;
+pub mod records;
 pub mod restart;
 pub mod scheduler;
 pub mod service;

@@ -12,8 +12,8 @@ use bollard::query_parameters::{
 };
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use tokio::sync::{Mutex, RwLock, Semaphore};
+use wire::TaskAssignment;
 
-use super::assignment::TaskAssignment;
 use super::docker_spec::{container_body, observed};
 use super::error::RuntimeError;
 use super::files::{DEFAULT_FILES_DIR, FileStore};

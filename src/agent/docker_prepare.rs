@@ -9,8 +9,8 @@ use bollard::models::{
 };
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder};
 use model::service::MountType;
+use wire::{NetworkAttachment, TaskAssignment};
 
-use super::assignment::{NetworkAttachment, TaskAssignment};
 use super::docker::{DockerRuntime, engine, status};
 use super::docker_spec::{endpoint, owned_labels};
 use super::error::RuntimeError;

@@ -12,8 +12,8 @@ use bollard::models::{
     ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
 };
 use model::service::{MountType as SpecMountType, PortMode, Propagation};
+use wire::{NetworkAttachment, TaskAssignment};
 
-use super::assignment::{NetworkAttachment, TaskAssignment};
 use super::error::RuntimeError;
 use super::files::FileMount;
 use super::names::{LABEL_OWNED, LABEL_STACK_NAMESPACE, container_labels};

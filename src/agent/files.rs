@@ -7,7 +7,8 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::assignment::{FileData, TaskAssignment};
+use wire::{FileData, TaskAssignment};
+
 use super::error::RuntimeError;
 
 /// Where files go unless configured otherwise: `/dev/shm` is a tmpfs on Linux hosts.

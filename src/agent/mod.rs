@@ -4,7 +4,6 @@
 //! function what to do next and does it through a `ContainerRuntime` — `docker` (bollard) in
 //! production, `sim` for simulations. `ingress` is the node's routing mesh.
 
-pub mod assignment;
 mod docker;
 mod docker_prepare;
 mod docker_spec;
@@ -18,10 +17,8 @@ pub mod runtime;
 pub mod sim;
 pub mod step;
 mod supervisor;
-mod testing;
 mod worker;
 
-pub use assignment::{Assignments, FileData, NetworkAttachment, TaskAssignment, TaskReport};
 pub use docker::DockerRuntime;
 pub use error::RuntimeError;
 pub use logs::logs;

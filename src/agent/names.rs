@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::assignment::TaskAssignment;
+use wire::TaskAssignment;
 
 /// Label carrying the task id.
 pub const LABEL_TASK_ID: &str = "swarm.task.id";

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use futures_util::stream::BoxStream;
+use wire::TaskAssignment;
 
-use super::assignment::TaskAssignment;
 use super::error::RuntimeError;
 
 /// The container engine the agent drives (Docker in production, [`super::sim::SimRuntime`] in

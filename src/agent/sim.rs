@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::broadcast;
+use wire::TaskAssignment;
 
-use super::assignment::TaskAssignment;
 use super::error::RuntimeError;
 use super::names::{LABEL_TASK_ID, container_labels, container_name};
 use super::runtime::{

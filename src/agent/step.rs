@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use model::meta::Timestamp;
 use model::{TaskState, TaskStatus};
+use wire::TaskAssignment;
 
-use super::assignment::TaskAssignment;
 use super::runtime::{ContainerState, HealthStatus, Observed};
 
 /// Docker's default stop grace period, used when the spec gives none.

@@ -12,8 +12,8 @@ use futures_util::stream;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
+use wire::{Assignments, TaskAssignment, TaskReport};
 
-use super::assignment::{Assignments, TaskAssignment, TaskReport};
 use super::error::RuntimeError;
 use super::ingress::{self, Backends};
 use super::runtime::{ContainerRuntime, RuntimeEvent};

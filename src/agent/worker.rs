@@ -9,8 +9,8 @@ use model::meta::Timestamp;
 use model::service::PortMode;
 use model::{TaskState, TaskStatus};
 use tokio::sync::{Notify, mpsc, watch};
+use wire::{TaskAssignment, TaskReport};
 
-use super::assignment::{TaskAssignment, TaskReport};
 use super::error::RuntimeError;
 use super::ingress::{Backend, Backends};
 use super::names::container_name;

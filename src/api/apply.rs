@@ -8,23 +8,11 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::post;
-use serde::Deserialize;
+use wire::ApplyQuery;
 
 use super::input::{self, Input};
 use super::{ApiError, ApiState};
 use crate::apply::{self, ApplyOutcome, ApplyRequest, Owner};
-
-/// Query parameters of an apply.
-#[derive(Debug, Default, Deserialize)]
-pub struct ApplyQuery {
-    #[serde(default)]
-    pub dry_run: bool,
-    #[serde(default)]
-    pub prune: bool,
-    pub stack: Option<String>,
-    /// Apply only while the Stack object is at this version (0: not created yet); else 409.
-    pub expected_version: Option<u64>,
-}
 
 /// `POST /v1/apply`.
 pub fn routes() -> Router<ApiState> {

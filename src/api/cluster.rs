@@ -4,32 +4,10 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use model::Kind;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use wire::ClusterInfo;
 
 use super::{ApiError, ApiState};
-
-/// What `GET /v1/cluster` returns.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ClusterInfo {
-    /// This manager's Raft node id.
-    pub node_id: Value,
-    /// The leader's node id, when one is known.
-    pub leader: Value,
-    /// The leader's Raft address, when known (`node ls` marks the manager there as leader).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_addr: Option<String>,
-    /// Whether this manager is the leader.
-    pub is_leader: bool,
-    /// Current Raft term.
-    pub term: Value,
-    /// Log index of the last entry applied to the store.
-    pub last_applied: u64,
-    /// Objects stored, by kind (`services`, `tasks`, ...).
-    pub objects: Map<String, Value>,
-    /// Seconds since this API started.
-    pub uptime_seconds: u64,
-}
 
 /// Health and cluster routes.
 pub fn routes() -> Router<ApiState> {

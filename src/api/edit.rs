@@ -4,8 +4,8 @@
 //! (409 naming the file), as applies are.
 
 use model::{Kind, ObjectMeta};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use wire::ObjectChange;
 
 use super::objects::lookup;
 use super::{ApiError, ApiState};
@@ -14,18 +14,6 @@ use crate::store::{Applied, Command, Index, Op, Record, Rejection};
 
 /// Attempts in all when the caller named no version and a status writer moved it meanwhile.
 const ATTEMPTS: usize = 3;
-
-/// What an edit returns: the object as stored afterwards and what changed, as a plan line.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ObjectChange {
-    /// The object after the edit (unchanged when the edit changed nothing).
-    pub object: Record,
-    /// `~ service web: deploy.replicas 3 -> 5`, or `= service web (unchanged)`.
-    pub plan: PlanItem,
-    /// Raft log index of the write; absent when nothing was written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<u64>,
-}
 
 /// The new metadata and spec an edit wants.
 pub struct Edited {

@@ -4,23 +4,12 @@ use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use wire::{Detail, ErrorBody, ErrorInfo};
 
 use crate::apply::ApplyError;
 use crate::manifest::Diagnostic;
 use crate::store::Rejection;
-
-/// Where in the input a problem is, as the loader reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Detail {
-    pub file: String,
-    pub line: u64,
-    pub column: u64,
-    /// Dotted field path (`services.web.ports[0]`); empty for the whole document.
-    pub path: String,
-    pub message: String,
-}
 
 impl From<&Diagnostic> for Detail {
     fn from(d: &Diagnostic) -> Detail {
@@ -32,21 +21,6 @@ impl From<&Diagnostic> for Detail {
             message: d.message.clone(),
         }
     }
-}
-
-/// The JSON body of every error response.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub error: ErrorInfo,
-}
-
-/// What went wrong: a stable `code`, a message for people, structured `details`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ErrorInfo {
-    pub code: String,
-    pub message: String,
-    #[serde(default)]
-    pub details: Value,
 }
 
 /// Why a request failed. Every variant is raised before anything is proposed, or reports a

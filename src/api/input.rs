@@ -6,26 +6,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use model::{Kind, Manifest, ManifestSpec, StackSource, names};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use wire::{ApplyBody, Detail};
 
-use super::error::{ApiError, Detail};
+use super::error::ApiError;
 use crate::manifest::diagnostic::field_path;
 use crate::manifest::objects::{CONFIG_LIMIT, SECRET_LIMIT};
 use crate::manifest::{self, LoadOptions, yaml};
-
-/// What `POST /v1/apply` reads as JSON.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ApplyBody {
-    /// Stack name (`?stack=` wins).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stack: Option<String>,
-    /// Manifests with secret/config content inline.
-    pub manifests: Vec<Manifest>,
-    /// Where the client loaded them from.
-    #[serde(default)]
-    pub source: StackSource,
-}
 
 /// A validated request: the stack, its manifests, their source and loader warnings.
 pub struct Input {

@@ -16,11 +16,11 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use model::{Kind, TaskSpec, TaskStatus};
-use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
+use wire::LogsQuery;
+use wire::tasks::{hostname, node_of, task_name};
 
 use super::objects::lookup;
-use super::tasks::{hostname, node_of, task_name};
 use super::{ApiError, ApiState};
 use crate::store::{Event, Store};
 
@@ -77,15 +77,6 @@ where
     fn logs(&self, target: LogTarget, options: LogOptions) -> LogLines {
         self(target, options)
     }
-}
-
-/// Query of the logs endpoint.
-#[derive(Debug, Default, Deserialize)]
-pub struct LogsQuery {
-    pub stack: Option<String>,
-    #[serde(default)]
-    pub follow: bool,
-    pub tail: Option<u64>,
 }
 
 /// `GET /v1/services/{name}/logs`.

@@ -27,8 +27,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
-pub use error::{ApiError, Detail, ErrorBody};
-pub use input::ApplyBody;
+pub use error::ApiError;
 pub use logs::{LogError, LogLines, LogOptions, LogSource, LogTarget};
 
 use crate::store::Store;

@@ -9,44 +9,21 @@
 //!
 //! Edits answer [`ObjectChange`] like the service edits; a stale `expected_version` gets 409.
 
-use std::collections::BTreeMap;
-
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use model::{Availability, Kind, NodeRole, NodeSpec, NodeState, NodeStatus};
-use serde::{Deserialize, Serialize};
+use model::{Kind, NodeRole, NodeSpec, NodeState, NodeStatus};
 use serde_json::json;
+use wire::{NodeUpdateBody, ObjectChange, RemoveQuery, VersionBody};
 
-use super::edit::{self, Edited, ObjectChange, Target, refused};
+use super::edit::{self, Edited, Target, refused};
 use super::objects::{self, lookup};
-use super::service_spec::VersionBody;
 use super::services::parse_optional;
 use super::{ApiError, ApiState};
 use crate::apply::{self, Action, ApplyOutcome, Plan, PlanItem};
 use crate::store::{Applied, Command, Index, Op, Record};
-
-/// Body of `POST /v1/nodes/{name}/update`; absent fields are left as they are.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct NodeUpdateBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability: Option<Availability>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub label_add: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub label_rm: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_version: Option<u64>,
-}
-
-/// `?force=true` of a node delete.
-#[derive(Debug, Default, Deserialize)]
-pub struct RemoveQuery {
-    #[serde(default)]
-    pub force: bool,
-}
 
 /// Node routes.
 pub fn routes() -> Router<ApiState> {
@@ -167,7 +144,6 @@ async fn remove(
                     changes: Vec::new(),
                 }],
                 notes: Vec::new(),
-                command: Some(command),
             },
             dry_run: false,
             index: Some(index),

@@ -9,20 +9,12 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Router, response::IntoResponse};
 use model::Kind;
-use serde::Deserialize;
 use serde_json::{Value, json};
+use wire::Filter;
 
 use super::{ApiError, ApiState};
 use crate::apply::{self, Owner, kind_word};
 use crate::store::{Index, Record};
-
-/// `?stack=NAME` (and for tasks `?service=NAME_OR_ID`, `?node=NAME_OR_ID`).
-#[derive(Debug, Default, Deserialize)]
-pub struct Filter {
-    pub stack: Option<String>,
-    pub service: Option<String>,
-    pub node: Option<String>,
-}
 
 /// `GET /v1/<plural>`, `GET|DELETE /v1/<plural>/{name_or_id}` for `kind`.
 pub fn routes(kind: Kind, plural: &str) -> Router<ApiState> {

@@ -1,8 +1,6 @@
 //! `/v1/secrets`: create (`{name, content, labels}`), list, inspect, delete. Secret content is
 //! never returned: responses carry `content_hash` in its place.
 
-use std::collections::BTreeMap;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
@@ -10,22 +8,13 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use model::{ConfigSpec, Kind, ObjectMeta, SecretSpec, names};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use wire::DataBody;
 
 use super::{ApiError, ApiState, objects};
 use crate::apply::{self, LABEL_CONTENT_HASH};
 use crate::manifest::objects::{CONFIG_LIMIT, SECRET_LIMIT};
 use crate::store::{Applied, Command, Op};
-
-/// Body of `POST /v1/secrets` and `POST /v1/configs`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct DataBody {
-    pub name: String,
-    pub content: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, String>,
-}
 
 /// Secret routes.
 pub fn routes() -> Router<ApiState> {

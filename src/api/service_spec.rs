@@ -1,56 +1,12 @@
 //! Pure edits of a service spec behind `scale`, `update`, `rollback` and `restart`, and the
 //! request bodies that ask for them. No I/O: `services.rs` reads, calls these, writes.
 
-use std::collections::BTreeMap;
-
 use model::service::{ServiceSpec, ServiceStatus};
-use serde::{Deserialize, Serialize};
+use wire::UpdateBody;
 
 use super::ApiError;
 use super::edit::refused;
 use crate::apply::LABEL_RESTART;
-
-/// Body of `POST /v1/services/{name}/scale`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ScaleBody {
-    pub replicas: u64,
-    /// Refuse (409) unless the service is still at this version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_version: Option<u64>,
-}
-
-/// Body of `POST /v1/services/{name}/update`; absent fields are left as they are.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct UpdateBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replicas: Option<u64>,
-    /// Environment variables to set (`--env-add K=V`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub env_add: BTreeMap<String, String>,
-    /// Environment variables to remove (`--env-rm K`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub env_rm: Vec<String>,
-    /// Service labels (`deploy.labels`) to set.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub label_add: BTreeMap<String, String>,
-    /// Service labels to remove.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub label_rm: Vec<String>,
-    /// Replace every task even when nothing else changes (as `docker service update --force`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub force: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_version: Option<u64>,
-}
-
-/// Body of `rollback` and `restart` (optional): only a compare-and-set version.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct VersionBody {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_version: Option<u64>,
-}
 
 /// Sets the replica count; global services have none to set.
 pub fn scale(name: &str, spec: &mut ServiceSpec, replicas: u64) -> Result<(), ApiError> {
@@ -165,6 +121,8 @@ fn check_key(flag: &str, key: &str) -> Result<(), ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use model::service::ServiceMode;
 

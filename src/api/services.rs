@@ -23,10 +23,11 @@ use model::Kind;
 use model::service::{ServiceSpec, ServiceStatus};
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use wire::{Filter, ObjectChange, ScaleBody, UpdateBody, VersionBody};
 
-use super::edit::{self, Edited, ObjectChange, Target};
-use super::objects::{self, Filter};
-use super::service_spec::{self, ScaleBody, UpdateBody, VersionBody};
+use super::edit::{self, Edited, Target};
+use super::objects;
+use super::service_spec;
 use super::{ApiError, ApiState, logs};
 use crate::store::Record;
 

@@ -18,44 +18,10 @@
 //! claim already names its node so that case can be released by whoever removes the node.
 
 use model::{Kind, ObjectMeta, Timestamp};
-use serde::{Deserialize, Serialize};
+use wire::Claim;
 
 use super::LABEL_WATCHER;
-use crate::store::{Command, Index, Op, Record};
-
-/// A running watcher's hold on a stack: the node it runs on and the directory it watches.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claim {
-    /// The Raft id of the node whose daemon runs the watcher.
-    pub node: u64,
-    /// The watched directory, absolute.
-    pub dir: String,
-}
-
-impl Claim {
-    /// The `swarm.watcher` label value: `<node>:<dir>`.
-    pub fn label(&self) -> String {
-        format!("{}:{}", self.node, self.dir)
-    }
-
-    /// Reads a `swarm.watcher` label value; `None` when it is not one.
-    pub fn parse(value: &str) -> Option<Claim> {
-        let (node, dir) = value.split_once(':')?;
-        Some(Claim {
-            node: node.parse().ok()?,
-            dir: dir.to_owned(),
-        })
-    }
-
-    /// The claim on a Stack object, if a watcher holds it.
-    pub fn of(stack: &Record) -> Option<Claim> {
-        stack
-            .metadata
-            .labels
-            .get(LABEL_WATCHER)
-            .and_then(|v| Claim::parse(v))
-    }
-}
+use crate::store::{Command, Index, Op};
 
 /// Drops the claim from every Stack object whose claim `release` selects, in one command;
 /// `None` when there is none. The watched-file label stays: the stack still says where it

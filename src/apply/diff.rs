@@ -1,102 +1,7 @@
-//! Plan items and field-level diffs between canonical JSON values.
+//! Field-level diffs between canonical JSON values (the plan items they fill are wire types).
 
-use model::Kind;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// How many field changes a plan line shows per object before "and N more".
-pub const SHOWN_CHANGES: usize = 5;
-/// Longest value a plan line shows before eliding the rest.
-const SHOWN_VALUE_CHARS: usize = 60;
-
-/// What the plan does to one object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Create,
-    Update,
-    Delete,
-    Unchanged,
-}
-
-/// One leaf field that differs. `from`/`to` are absent when the field is unset on that side, or
-/// when the values must not be shown (secret content: only the fact that it changed).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FieldChange {
-    /// Dotted path, e.g. `deploy.replicas`, `metadata.labels."a.b"`, `content`.
-    pub path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<Value>,
-    /// The values are withheld; the line says only that the field changed.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub redacted: bool,
-}
-
-impl FieldChange {
-    /// A change whose values are not shown (`content changed`).
-    pub fn redacted(path: impl Into<String>) -> FieldChange {
-        FieldChange {
-            path: path.into(),
-            from: None,
-            to: None,
-            redacted: true,
-        }
-    }
-
-    /// `image nginx:1.26 -> nginx:1.27`, or `content changed`.
-    pub fn describe(&self) -> String {
-        if self.redacted {
-            return format!("{} changed", self.path);
-        }
-        format!(
-            "{} {} -> {}",
-            self.path,
-            show(self.from.as_ref()),
-            show(self.to.as_ref())
-        )
-    }
-}
-
-/// One object in a plan.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PlanItem {
-    pub action: Action,
-    pub kind: Kind,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<FieldChange>,
-}
-
-impl PlanItem {
-    /// `+ service web`, `~ service api: image a -> b`, `- config old`, `= network front (unchanged)`.
-    pub fn line(&self) -> String {
-        let kind = super::kind_word(self.kind);
-        let name = &self.name;
-        match self.action {
-            Action::Create => format!("+ {kind} {name}"),
-            Action::Delete => format!("- {kind} {name}"),
-            Action::Unchanged => format!("= {kind} {name} (unchanged)"),
-            Action::Update => {
-                let mut parts: Vec<String> = self
-                    .changes
-                    .iter()
-                    .take(SHOWN_CHANGES)
-                    .map(FieldChange::describe)
-                    .collect();
-                if self.changes.len() > SHOWN_CHANGES {
-                    parts.push(format!("and {} more", self.changes.len() - SHOWN_CHANGES));
-                }
-                if parts.is_empty() {
-                    format!("~ {kind} {name}")
-                } else {
-                    format!("~ {kind} {name}: {}", parts.join(", "))
-                }
-            }
-        }
-    }
-}
+use wire::FieldChange;
 
 /// Appends every leaf where `from` and `to` differ; objects recurse by key (also when added or
 /// removed whole), arrays of equal length by index, anything else is one leaf.
@@ -161,20 +66,6 @@ pub fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn show(value: Option<&Value>) -> String {
-    let text = match value {
-        None => return "(unset)".into(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    };
-    if text.chars().count() > SHOWN_VALUE_CHARS {
-        let cut: String = text.chars().take(SHOWN_VALUE_CHARS).collect();
-        format!("{cut}...")
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,31 +86,6 @@ mod tests {
                 "labels.\"a.b\" 1 -> (unset)",
                 "ports [1] -> [1,2]",
             ]
-        );
-    }
-
-    #[test]
-    fn update_lines_cap_the_changes_shown() {
-        let changes = (0..8)
-            .map(|i| FieldChange {
-                path: format!("f{i}"),
-                from: Some(json!(i)),
-                to: Some(json!(i + 1)),
-                redacted: false,
-            })
-            .collect();
-        let item = PlanItem {
-            action: Action::Update,
-            kind: Kind::Service,
-            name: "api".into(),
-            changes,
-        };
-        let line = item.line();
-        assert!(line.starts_with("~ service api: f0 0 -> 1, "), "{line}");
-        assert!(line.ends_with("and 3 more"), "{line}");
-        assert_eq!(
-            FieldChange::redacted("content").describe(),
-            "content changed"
         );
     }
 }

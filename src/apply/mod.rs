@@ -40,32 +40,19 @@ mod tests;
 use model::Kind;
 use serde::{Deserialize, Serialize};
 
-pub use claim::{Claim, release_command};
+pub use claim::release_command;
 pub use desired::canonical;
-pub use diff::{Action, FieldChange, PlanItem, leaf_changes};
+pub use diff::leaf_changes;
 pub use ops::{delete_object_plan, delete_stack_plan, error_command};
-pub use plan::{Plan, check_owner, plan, stored_hash};
+pub use plan::{Planned, check_owner, plan, stored_hash};
 pub use refs::{content_hash, lookup, users_of};
+// The plan, labels and claims are part of the wire contract; the planner uses them by these names.
 pub use run::{
-    ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, now, propose,
-    record_stack_error, release_claims, stack_record, watched_files,
+    apply, apply_expecting, delete_object, delete_stack, now, propose, record_stack_error,
+    release_claims, stack_record, watched_files,
 };
-
-/// Docker's label naming the stack an object belongs to.
-pub const LABEL_NAMESPACE: &str = "com.docker.stack.namespace";
-/// sha256 (hex) of a secret's or config's content.
-pub const LABEL_CONTENT_HASH: &str = "swarm.content-hash";
-/// On a Stack object: the file the GitOps watcher applied it from (kept when the watcher stops).
-pub const LABEL_WATCHED_FILE: &str = "swarm.watched-file";
-/// On a Stack object: the [`Claim`] of the running watcher that owns it (its only writer).
-pub const LABEL_WATCHER: &str = "swarm.watcher";
-/// Prefix of the service label carrying the content hash of a secret it uses.
-pub const LABEL_SECRET_PREFIX: &str = "swarm.secret.";
-/// Prefix of the service label carrying the content hash of a config it uses.
-pub const LABEL_CONFIG_PREFIX: &str = "swarm.config.";
-/// Container label `service restart` / `update --force` bump so the spec (and its version)
-/// changes and the update controller replaces every task; an apply keeps the stored value.
-pub const LABEL_RESTART: &str = "swarm.restart";
+pub use wire::labels::*;
+pub use wire::{Action, ApplyOutcome, Claim, FieldChange, Plan, PlanItem, kind_word};
 
 /// Who asks for a change: decides whether a watched stack may be touched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,8 +152,3 @@ fn missing_hint(kind: &str, name: &str) -> String {
 
 /// The kinds a stack is made of, in the order the plan lists and creates them.
 pub const STACK_KINDS: [Kind; 4] = [Kind::Network, Kind::Secret, Kind::Config, Kind::Service];
-
-/// Lower-case kind name as plan lines and messages write it (`service`).
-pub fn kind_word(kind: Kind) -> String {
-    kind.as_str().to_lowercase()
-}

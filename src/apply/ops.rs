@@ -2,10 +2,11 @@
 
 use model::{Kind, ObjectRef, StackSource, StackSpec, StackStatus, Timestamp};
 use serde_json::json;
+use wire::{Action, Plan, PlanItem};
 
-use super::diff::{Action, PlanItem};
 use super::plan::{
-    Plan, check_owner, delete_op, kind_rank, refuse_if_used_elsewhere, stack_metadata, stack_object,
+    Planned, check_owner, delete_op, kind_rank, refuse_if_used_elsewhere, stack_metadata,
+    stack_object,
 };
 use super::refs::users_of;
 use super::{ApplyError, Owner, STACK_KINDS, kind_word};
@@ -17,7 +18,7 @@ pub fn delete_stack_plan(
     stack: &str,
     owner: &Owner,
     now: Timestamp,
-) -> Result<Plan, ApplyError> {
+) -> Result<Planned, ApplyError> {
     check_owner(index, stack, owner)?;
     let mut records: Vec<&Record> = index
         .in_stack(stack)
@@ -38,10 +39,12 @@ pub fn delete_stack_plan(
     for record in &records {
         refuse_if_used_elsewhere(index, record, stack)?;
     }
-    Ok(Plan {
-        stack: stack.to_owned(),
-        items: records.iter().map(|r| deleted(r)).collect(),
-        notes: Vec::new(),
+    Ok(Planned {
+        plan: Plan {
+            stack: stack.to_owned(),
+            items: records.iter().map(|r| deleted(r)).collect(),
+            notes: Vec::new(),
+        },
         command: Some(Command {
             at: now,
             ops: records.iter().map(|r| delete_op(r)).collect(),
@@ -57,7 +60,7 @@ pub fn delete_object_plan(
     id: &str,
     owner: &Owner,
     now: Timestamp,
-) -> Result<Plan, ApplyError> {
+) -> Result<Planned, ApplyError> {
     let record = index
         .get(kind, id)
         .ok_or_else(|| ApplyError::NotFound(format!("{} {id} not found", kind_word(kind))))?;
@@ -115,10 +118,12 @@ pub fn delete_object_plan(
             });
         }
     }
-    Ok(Plan {
-        stack: stack.unwrap_or_default(),
-        items,
-        notes: Vec::new(),
+    Ok(Planned {
+        plan: Plan {
+            stack: stack.unwrap_or_default(),
+            items,
+            notes: Vec::new(),
+        },
         command: Some(Command { at: now, ops }),
     })
 }

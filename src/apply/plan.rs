@@ -3,12 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use model::{Kind, ObjectMeta, ObjectRef, StackSpec, StackStatus, Timestamp};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use wire::{Action, FieldChange, Plan, PlanItem, docker_name};
 
 use super::check::{check_published_ports, check_references};
 use super::desired::{DesiredObject, canonical, desired_objects, keep_restart_counter};
-use super::diff::{Action, FieldChange, PlanItem, leaf_changes};
+use super::diff::leaf_changes;
 use super::refs::{content_hash, foreign_users};
 use super::{
     ApplyError, ApplyRequest, Claim, LABEL_CONFIG_PREFIX, LABEL_CONTENT_HASH, LABEL_NAMESPACE,
@@ -16,51 +16,26 @@ use super::{
 };
 use crate::store::{Command, Index, Op, Record};
 
-/// What an apply (or delete) does, object by object, and the one command that does it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
-    pub stack: String,
-    pub items: Vec<PlanItem>,
-    /// Things worth knowing that change nothing (objects kept without `--prune`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// `None` when there is nothing to write. Never serialized: it carries secret content.
-    #[serde(skip)]
+/// A plan and the one command that carries it out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Planned {
+    /// What the plan does, object by object, as the API returns it.
+    pub plan: Plan,
+    /// `None` when there is nothing to write. Never sent: it carries secret content.
     pub command: Option<Command>,
 }
 
-impl Plan {
-    /// Number of objects the plan creates, updates or deletes.
-    pub fn changed(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|i| i.action != Action::Unchanged)
-            .count()
-    }
+/// Reads of a planned change are reads of its plan (`items`, `lines()`).
+impl std::ops::Deref for Planned {
+    type Target = Plan;
 
-    /// Whether the plan changes anything.
-    pub fn has_changes(&self) -> bool {
-        self.changed() > 0
-    }
-
-    /// Human plan lines; unchanged objects only when `verbose`; `no changes` when empty.
-    pub fn lines(&self, verbose: bool) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .items
-            .iter()
-            .filter(|i| verbose || i.action != Action::Unchanged)
-            .map(PlanItem::line)
-            .collect();
-        lines.extend(self.notes.iter().map(|n| format!("! {n}")));
-        if !self.has_changes() {
-            lines.push("no changes".into());
-        }
-        lines
+    fn deref(&self) -> &Plan {
+        &self.plan
     }
 }
 
 /// Plans `request` against `index` at time `now`; `request.dry_run` is the caller's business.
-pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Plan, ApplyError> {
+pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Planned, ApplyError> {
     let stack = request.stack.as_str();
     model::names::check_stack_name(stack)
         .map_err(|e| ApplyError::Invalid(format!("stack name `{stack}`: {e}")))?;
@@ -146,8 +121,9 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
         let word = kind_word(record.kind);
         let name = &record.metadata.name;
         if !request.prune {
+            let shown = docker_name(Some(stack), name);
             notes.push(format!(
-                "{word} {name}: not in input (use --prune to remove)"
+                "{word} {shown}: not in input (use --prune to remove)"
             ));
             members.insert(ObjectRef {
                 kind: record.kind,
@@ -175,10 +151,12 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
     items.push(stack_item);
 
     let ops: Vec<Op> = deletes.into_iter().chain(writes).chain(stack_ops).collect();
-    Ok(Plan {
-        stack: stack.to_owned(),
-        items,
-        notes,
+    Ok(Planned {
+        plan: Plan {
+            stack: stack.to_owned(),
+            items,
+            notes,
+        },
         command: (!ops.is_empty()).then_some(Command { at: now, ops }),
     })
 }

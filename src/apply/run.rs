@@ -3,29 +3,17 @@
 use std::path::{Path, PathBuf};
 
 use model::{Kind, StackSource, Timestamp};
-use serde::{Deserialize, Serialize};
+use wire::ApplyOutcome;
 
-use super::claim::{Claim, release_command};
+use super::Claim;
+use super::claim::release_command;
 use super::ops::{delete_object_plan, delete_stack_plan, error_command};
-use super::plan::{Plan, plan, stack_object};
+use super::plan::{Planned, plan, stack_object};
 use super::{ApplyError, ApplyRequest, LABEL_WATCHED_FILE, Owner};
 use crate::store::{Applied, Command, Conflict, Index, Record, Rejection, Store, StoreError};
 
 /// Plans are re-made this many times in all when a compare-and-set finds a newer version.
 const ATTEMPTS: usize = 3;
-
-/// What an apply or delete did (or, with `dry_run`, would do).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ApplyOutcome {
-    #[serde(flatten)]
-    pub plan: Plan,
-    /// Nothing was written because the caller asked for a plan only.
-    #[serde(default)]
-    pub dry_run: bool,
-    /// Raft log index of the committed command; absent when nothing was written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub index: Option<u64>,
-}
 
 /// Plans `request` against the current state and, unless `dry_run`, commits it as one command.
 pub async fn apply(store: &Store, request: ApplyRequest) -> Result<ApplyOutcome, ApplyError> {
@@ -148,7 +136,7 @@ pub fn stack_record(store: &Store, stack: &str) -> Option<Record> {
 async fn execute(
     store: &Store,
     dry_run: bool,
-    make: impl Fn(&Index, Timestamp) -> Result<Plan, ApplyError>,
+    make: impl Fn(&Index, Timestamp) -> Result<Planned, ApplyError>,
 ) -> Result<ApplyOutcome, ApplyError> {
     let mut attempt = 1;
     loop {
@@ -158,7 +146,7 @@ async fn execute(
             Some(command) if !dry_run => command.clone(),
             _ => {
                 return Ok(ApplyOutcome {
-                    plan,
+                    plan: plan.plan,
                     dry_run,
                     index: None,
                 });
@@ -167,7 +155,7 @@ async fn execute(
         match propose(store, command).await? {
             Applied::Ok { index, .. } => {
                 return Ok(ApplyOutcome {
-                    plan,
+                    plan: plan.plan,
                     dry_run,
                     index: Some(index),
                 });

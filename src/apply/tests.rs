@@ -71,7 +71,7 @@ impl Cluster {
         }
     }
 
-    fn plan(&self, request: &ApplyRequest) -> Result<Plan, ApplyError> {
+    fn plan(&self, request: &ApplyRequest) -> Result<Planned, ApplyError> {
         plan(&self.index, request, Timestamp(self.log as i64 * 1000))
     }
 
@@ -81,7 +81,7 @@ impl Cluster {
         assert!(matches!(applied, Applied::Ok { .. }), "{applied:?}");
     }
 
-    fn apply(&mut self, request: &ApplyRequest) -> Plan {
+    fn apply(&mut self, request: &ApplyRequest) -> Planned {
         let plan = self.plan(request).expect("plan");
         if let Some(command) = &plan.command {
             self.commit(command);
@@ -115,10 +115,10 @@ fn first_apply_creates_everything_in_one_command_and_labels_it() {
     assert_eq!(
         plan.lines(false),
         vec![
-            "+ secret db",
-            "+ config site",
-            "+ service api",
-            "+ service web",
+            "+ secret shop_db",
+            "+ config shop_site",
+            "+ service shop_api",
+            "+ service shop_web",
             "+ stack shop"
         ]
     );
@@ -168,7 +168,7 @@ fn updates_compare_and_set_and_show_leaf_fields() {
     let plan = cluster.plan(&request("shop", manifests)).expect("plan");
     let web_line = plan.lines(false)[0].clone();
     assert!(
-        web_line.starts_with("~ service web: image nginx:1.26 -> nginx:1.27, deploy"),
+        web_line.starts_with("~ service shop_web: image nginx:1.26 -> nginx:1.27, deploy"),
         "{web_line}"
     );
     assert!(web_line.contains("replicas (unset) -> 4"), "{web_line}");
@@ -189,12 +189,12 @@ fn undeclared_objects_are_kept_without_prune_and_deleted_with_it() {
     assert!(kept.command.is_none(), "nothing to write");
     assert_eq!(
         kept.notes,
-        vec!["service web: not in input (use --prune to remove)"]
+        vec!["service shop_web: not in input (use --prune to remove)"]
     );
     let mut prune = request("shop", manifests);
     prune.prune = true;
     let plan = cluster.apply(&prune);
-    assert_eq!(plan.lines(false)[0], "- service web");
+    assert_eq!(plan.lines(false)[0], "- service shop_web");
     assert!(
         cluster
             .index
@@ -236,11 +236,11 @@ fn new_secret_content_updates_the_secret_and_bumps_its_services() {
     assert_eq!(
         plan.lines(false),
         vec![
-            "~ secret db: content changed",
-            "~ service api: secret db changed"
+            "~ secret shop_db: content changed",
+            "~ service shop_api: secret db changed"
         ]
     );
-    let text = serde_json::to_string(&plan).expect("plan json");
+    let text = serde_json::to_string(&plan.plan).expect("plan json");
     assert!(
         !text.contains("horse") && !text.contains("hunter2"),
         "{text}"
@@ -351,7 +351,7 @@ fn deleting_a_stack_removes_every_member_and_itself_in_one_command() {
     let mut cluster = Cluster::new();
     cluster.apply(&request("shop", shop()));
     let plan = delete_stack_plan(&cluster.index, "shop", &Owner::Api, Timestamp(9)).expect("plan");
-    assert_eq!(plan.lines(false)[0], "- service api");
+    assert_eq!(plan.lines(false)[0], "- service shop_api");
     assert_eq!(
         plan.lines(false).last().map(String::as_str),
         Some("- stack shop")

@@ -2,9 +2,8 @@
 //! where the files are), then let the manager plan and write.
 
 use model::{Kind, Manifest, StackSource};
+use wire::{Action, ApplyBody, ApplyOutcome, kind_word};
 
-use crate::api::ApplyBody;
-use crate::apply::{Action, ApplyOutcome, kind_word};
 use crate::client::{ApplyParams, Client, ClientError};
 use crate::manifest::{self, LoadOptions};
 
@@ -132,7 +131,7 @@ pub async fn delete(client: &Client, args: DeleteArgs, output: Output) -> anyhow
                 .iter()
                 .filter(|i| i.action == Action::Delete)
             {
-                outln!("{}", item.line());
+                outln!("{}", item.line_in(&outcome.plan.stack));
             }
         }
     })?;

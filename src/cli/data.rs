@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use model::Kind;
+use wire::{DataBody, docker_name, kind_word};
 
-use crate::api::secrets::DataBody;
-use crate::apply::{LABEL_CONTENT_HASH, kind_word};
 use crate::client::Client;
+use crate::client::views::data_rows;
 
 use super::{Output, output};
 
@@ -73,29 +73,25 @@ pub async fn run(
             output::print(output, &record, || outln!("{}", record.id))?;
         }
         Command::Ls { stack } => {
-            let records = client.list(kind, stack.as_deref()).await?;
-            output::print(output, &records, || {
-                let rows: Vec<Vec<String>> = records
+            let rows = data_rows(&client.list(kind, stack.as_deref()).await?);
+            output::print(output, &rows, || {
+                let cells: Vec<Vec<String>> = rows
                     .iter()
                     .map(|r| {
-                        let hash = r
-                            .metadata
-                            .labels
-                            .get(LABEL_CONTENT_HASH)
-                            .map(|h| &h[..h.len().min(12)]);
+                        let hash = r.hash.as_deref().map(|h| &h[..h.len().min(12)]);
                         vec![
                             r.id.clone(),
-                            r.metadata.name.clone(),
-                            output::or_dash(r.metadata.stack.as_deref()),
+                            docker_name(r.stack.as_deref(), &r.name),
+                            output::or_dash(r.stack.as_deref()),
                             output::or_dash(hash),
-                            output::ago(Some(r.created_at)),
-                            output::ago(Some(r.updated_at)),
+                            output::ago(r.created_at),
+                            output::ago(r.updated_at),
                         ]
                     })
                     .collect();
                 output::table(
                     &["ID", "NAME", "STACK", "HASH", "CREATED", "UPDATED"],
-                    &rows,
+                    &cells,
                 );
             })?;
         }

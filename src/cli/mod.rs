@@ -144,7 +144,7 @@ pub enum Command {
 /// Runs the parsed command and returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let output = cli.output.unwrap_or(Output::Table);
-    let online = |host: &str| crate::client::Client::new(host);
+    let online = crate::client::Client::new;
     match cli.command {
         Command::Validate(args) => validate::run(args, output),
         Command::Schema(args) => schema::run(args),

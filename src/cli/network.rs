@@ -1,8 +1,10 @@
 //! `swarmctl network ls | inspect NAME`
 
-use model::{Kind, NetworkSpec};
+use model::Kind;
+use wire::docker_name;
 
 use crate::client::Client;
+use crate::client::views::network_rows;
 
 use super::{Output, output};
 
@@ -26,21 +28,20 @@ pub enum Command {
 pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::Result<i32> {
     match command {
         Command::Ls { stack } => {
-            let records = client.list(Kind::Network, stack.as_deref()).await?;
-            output::print(output, &records, || {
-                let rows: Vec<Vec<String>> = records
+            let rows = network_rows(&client.list(Kind::Network, stack.as_deref()).await?);
+            output::print(output, &rows, || {
+                let cells: Vec<Vec<String>> = rows
                     .iter()
                     .map(|r| {
-                        let spec: NetworkSpec = r.spec_as().unwrap_or_default();
                         vec![
                             r.id.clone(),
-                            r.metadata.name.clone(),
-                            output::or_dash(r.metadata.stack.as_deref()),
-                            output::or_dash(spec.driver.as_deref()),
+                            docker_name(r.stack.as_deref(), &r.name),
+                            output::or_dash(r.stack.as_deref()),
+                            output::or_dash(r.driver.as_deref()),
                         ]
                     })
                     .collect();
-                output::table(&["ID", "NAME", "STACK", "DRIVER"], &rows);
+                output::table(&["ID", "NAME", "STACK", "DRIVER"], &cells);
             })?;
         }
         Command::Inspect { name, stack } => {

@@ -1,8 +1,8 @@
 //! `swarmctl node ls | inspect | ps | update | promote | demote | rm`
 
 use model::Kind;
+use wire::NodeUpdateBody;
 
-use crate::api::nodes::NodeUpdateBody;
 use crate::client::ps::task_rows;
 use crate::client::views::node_rows;
 use crate::client::{Client, TaskFilter};

@@ -156,7 +156,7 @@ pub fn truncated(text: &str, max: usize, full: bool) -> String {
 pub async fn remove_each<F, Fut>(names: &[String], output: Output, remove: F) -> anyhow::Result<i32>
 where
     F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Result<crate::apply::ApplyOutcome, crate::client::ClientError>>,
+    Fut: std::future::Future<Output = Result<wire::ApplyOutcome, crate::client::ClientError>>,
 {
     let mut code = 0;
     let mut removed = Vec::new();

@@ -1,7 +1,7 @@
 //! The task table of `service ps`, `stack ps` and `node ps`, as Docker prints it: the current
 //! task of a slot, then its history as `\_ web.1` rows.
 
-use crate::client::ps::TaskRow;
+use wire::TaskRow;
 
 use super::{Output, output};
 

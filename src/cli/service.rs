@@ -1,11 +1,10 @@
 //! `swarmctl service ls | inspect | ps | scale | update | rollback | restart | logs | rm`
 
 use model::Kind;
+use wire::{ObjectChange, ServiceRow, UpdateBody, docker_name};
 
-use crate::api::edit::ObjectChange;
-use crate::api::service_spec::UpdateBody;
 use crate::client::ps::task_rows;
-use crate::client::views::{ServiceRow, service_rows};
+use crate::client::views::service_rows;
 use crate::client::{Client, TaskFilter};
 
 use super::{Output, args, output, ps};
@@ -232,9 +231,10 @@ async fn scale(
     Ok(code)
 }
 
-/// The plan line of an edit (`~ service web: image a -> b`), or the change as JSON/YAML.
+/// The plan line of an edit (`~ service shop_web: image a -> b`), or the change as JSON/YAML.
 fn print_change(output: Output, change: &ObjectChange) -> anyhow::Result<()> {
-    output::print(output, change, || outln!("{}", change.plan.line()))
+    let stack = change.object.metadata.stack.as_deref().unwrap_or_default();
+    output::print(output, change, || outln!("{}", change.plan.line_in(stack)))
 }
 
 /// The `service ls` table.
@@ -244,10 +244,7 @@ pub fn print_rows(rows: &[ServiceRow]) {
         .map(|r| {
             vec![
                 r.id.clone(),
-                match &r.stack {
-                    Some(stack) => format!("{stack}_{}", r.name),
-                    None => r.name.clone(),
-                },
+                docker_name(r.stack.as_deref(), &r.name),
                 r.mode.clone(),
                 format!("{}/{}", r.replicas.running, r.replicas.desired),
                 output::or_dash(r.image.as_deref()),

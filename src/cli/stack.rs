@@ -1,9 +1,10 @@
 //! `swarmctl stack ls | services NAME | ps NAME | rm NAME`
 
 use model::Kind;
+use wire::StackRow;
 
 use crate::client::ps::task_rows;
-use crate::client::views::{StackRow, service_rows, stack_rows};
+use crate::client::views::{service_rows, stack_rows};
 use crate::client::{Client, TaskFilter};
 
 use super::{Output, output, ps, service};

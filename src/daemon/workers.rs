@@ -6,12 +6,11 @@ use std::net::SocketAddr;
 use model::NodeStatus;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use wire::{Assignments, TaskReport};
 
 use super::DaemonError;
 use super::identity::Identity;
-use crate::agent::{
-    Agent, Assignments, ContainerRuntime, DockerRuntime, SimRuntime, TaskReport, describe_node,
-};
+use crate::agent::{Agent, ContainerRuntime, DockerRuntime, SimRuntime, describe_node};
 use crate::dispatcher::{Dispatcher, DispatcherConfig};
 use crate::runtime::{Runner, RunnerConfig};
 use crate::store::Store;

@@ -3,8 +3,8 @@
 
 use model::service::FileRef;
 use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, TaskSpec, TaskStatus};
+use wire::{Assignments, FileData, NetworkAttachment, TaskAssignment};
 
-use crate::agent::{Assignments, FileData, NetworkAttachment, TaskAssignment};
 use crate::apply::{LABEL_CONTENT_HASH, content_hash, lookup};
 use crate::store::{Index, Record};
 

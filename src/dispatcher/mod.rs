@@ -1,8 +1,8 @@
 //! The dispatcher: the manager's side of the manager/agent contract, per node.
 //!
 //! For each node it serves (only the local one today) it publishes the node's
-//! [`Assignments`](crate::agent::Assignments) on a `watch` channel after every commit, folds the
-//! agent's [`TaskReport`](crate::agent::TaskReport)s into one command per window, and writes the
+//! [`Assignments`] on a `watch` channel after every commit, folds the
+//! agent's [`TaskReport`]s into one command per window, and writes the
 //! node's status (ready, description, last heartbeat) at start and on every heartbeat.
 
 pub mod assignments;
@@ -15,8 +15,8 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 use tracing::{Instrument, debug, info_span, warn};
+use wire::{Assignments, TaskReport};
 
-use crate::agent::{Assignments, TaskReport};
 use crate::store::{Applied, Command, Event, Op, Store};
 
 /// Timing of one node's dispatcher.

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use model::{Kind, Timestamp};
+use wire::TaskReport;
 
-use crate::agent::TaskReport;
 use crate::store::{Command, Index, Op};
 
 /// Reports received in one window, latest per task (state only moves forward).

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use controllers::{ClusterView, NodeObj, ServiceObj, TaskObj};
+use controllers::ClusterView;
 use model::{Kind, ObjectMeta};
 
 use crate::store::{Index, Record};
@@ -38,74 +38,24 @@ impl Snapshot {
 
     /// The typed snapshot of `records` (services, tasks and nodes) read at log index `applied`.
     pub fn from_records(applied: u64, records: Vec<Record>) -> Snapshot {
-        let mut snapshot = Snapshot {
-            index: applied,
-            ..Snapshot::default()
+        let typed = controllers::records::view_of(&records);
+        let in_view = |record: &Record| match record.kind {
+            Kind::Service => typed.view.services.contains_key(&record.id),
+            Kind::Task => typed.view.tasks.contains_key(&record.id),
+            _ => false,
         };
-        let mut view = ClusterView::default();
-        for record in &records {
-            let converted = match record.kind {
-                Kind::Service => service(record).map(|obj| {
-                    view.services.insert(obj.id.clone(), obj);
-                }),
-                Kind::Task => task(record).map(|obj| {
-                    view.tasks.insert(obj.id.clone(), obj);
-                }),
-                Kind::Node => node(record).map(|obj| {
-                    view.nodes.insert(obj.id.clone(), obj);
-                }),
-                _ => continue,
-            };
-            match converted {
-                Ok(()) if record.kind != Kind::Node => snapshot.remember(record),
-                Ok(()) => {}
-                Err(err) => snapshot.skip(record, &err),
-            }
+        let metadata = records
+            .iter()
+            .filter(|r| in_view(r))
+            .map(|r| ((r.kind, r.id.clone()), r.metadata.clone()))
+            .collect();
+        Snapshot {
+            view: typed.view,
+            metadata,
+            index: applied,
+            unreadable: typed.unreadable,
         }
-        snapshot.view = view;
-        snapshot
     }
-
-    fn remember(&mut self, record: &Record) {
-        self.metadata
-            .insert((record.kind, record.id.clone()), record.metadata.clone());
-    }
-
-    fn skip(&mut self, record: &Record, err: &serde_json::Error) {
-        self.unreadable
-            .push((record.kind, record.id.clone(), err.to_string()));
-    }
-}
-
-fn service(record: &Record) -> Result<ServiceObj, serde_json::Error> {
-    Ok(ServiceObj {
-        id: record.id.clone(),
-        version: record.version,
-        name: record.metadata.name.clone(),
-        stack: record.metadata.stack.clone(),
-        spec: record.spec_as()?,
-        status: record.status_as()?,
-    })
-}
-
-fn task(record: &Record) -> Result<TaskObj, serde_json::Error> {
-    Ok(TaskObj {
-        id: record.id.clone(),
-        version: record.version,
-        name: record.metadata.name.clone(),
-        spec: record.spec_as()?,
-        status: record.status_as()?,
-    })
-}
-
-fn node(record: &Record) -> Result<NodeObj, serde_json::Error> {
-    Ok(NodeObj {
-        id: record.id.clone(),
-        version: record.version,
-        name: record.metadata.name.clone(),
-        spec: record.spec_as()?,
-        status: record.status_as()?,
-    })
 }
 
 #[cfg(test)]

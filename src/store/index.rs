@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use model::{Kind, Timestamp};
 
 use super::command::{Applied, Command, Conflict, Op, Rejection};
-use super::events::Event;
-use super::record::{Record, object_id};
+use super::record::object_id;
+use super::{Event, Record};
 
 type NameKey = (Kind, Option<String>, String);
 

@@ -3,13 +3,12 @@
 //! persists every entry in SQLite and calls [`Index::apply`] once per committed entry.
 
 pub mod command;
-pub mod events;
 pub mod handle;
 pub mod index;
 pub mod record;
 
 pub use command::{Applied, Command, Conflict, Op, Rejection};
-pub use events::{Event, ObjectRef};
 pub use handle::{Store, StoreConfig, StoreError};
 pub use index::Index;
-pub use record::Record;
+pub use wire::Record;
+pub use wire::{Event, ObjectRef};

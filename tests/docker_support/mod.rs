@@ -12,8 +12,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use model::TaskStatus;
-use swarm::agent::{Agent, Assignments, DockerRuntime, TaskAssignment, TaskReport};
+use swarm::agent::{Agent, DockerRuntime};
 use tokio::sync::{mpsc, oneshot, watch};
+use wire::{Assignments, TaskAssignment, TaskReport};
 
 /// The image every Docker test runs: the static busybox with its applets, `/www` and users.
 pub const TEST_IMAGE: &str = "swarm-test/busybox:latest";

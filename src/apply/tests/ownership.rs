@@ -132,7 +132,7 @@ fn a_watcher_starting_again_takes_its_stack_back_and_the_file_wins() {
     let plan = cluster.apply(&watched(mine.clone()));
     let lines = plan.lines(false);
     assert!(
-        lines.iter().any(|l| l.starts_with("~ service web")),
+        lines.iter().any(|l| l.starts_with("~ service shop_web")),
         "{lines:?}"
     );
     assert!(

@@ -2,13 +2,11 @@
 
 use reqwest::{Method, Response};
 use serde::Serialize;
+use wire::{
+    ApplyOutcome, NodeUpdateBody, ObjectChange, Record, ScaleBody, UpdateBody, VersionBody,
+};
 
 use super::{Client, ClientError, encode, query};
-use crate::api::edit::ObjectChange;
-use crate::api::nodes::NodeUpdateBody;
-use crate::api::service_spec::{ScaleBody, UpdateBody, VersionBody};
-use crate::apply::ApplyOutcome;
-use crate::store::Record;
 
 /// Which tasks `GET /v1/tasks` returns; every field narrows the list.
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,7 +24,7 @@ impl Client {
             ("stack", filter.stack),
             ("node", filter.node),
         ]);
-        self.json(self.request(Method::GET, &format!("/v1/tasks{query}")))
+        self.json(self.request(Method::GET, &format!("/tasks{query}")))
             .await
     }
 
@@ -88,7 +86,7 @@ impl Client {
             ("follow", follow.then_some("true")),
             ("tail", tail.as_deref()),
         ]);
-        let path = format!("/v1/services/{}/logs{query}", encode(name));
+        let path = format!("/services/{}/logs{query}", encode(name));
         let response = self.send(self.request(Method::GET, &path)).await?;
         Ok(LogStream {
             host: self.host.clone(),
@@ -102,7 +100,7 @@ impl Client {
         name: &str,
         body: &NodeUpdateBody,
     ) -> Result<ObjectChange, ClientError> {
-        let path = format!("/v1/nodes/{}/update", encode(name));
+        let path = format!("/nodes/{}/update", encode(name));
         self.json(self.request(Method::POST, &path).json(body))
             .await
     }
@@ -110,7 +108,7 @@ impl Client {
     /// `POST /v1/nodes/{name}/promote` (`manager: true`) or `/demote`.
     pub async fn set_role(&self, name: &str, manager: bool) -> Result<ObjectChange, ClientError> {
         let verb = if manager { "promote" } else { "demote" };
-        let path = format!("/v1/nodes/{}/{verb}", encode(name));
+        let path = format!("/nodes/{}/{verb}", encode(name));
         self.json(
             self.request(Method::POST, &path)
                 .json(&VersionBody::default()),
@@ -121,7 +119,7 @@ impl Client {
     /// `DELETE /v1/nodes/{name}?force=`.
     pub async fn remove_node(&self, name: &str, force: bool) -> Result<ApplyOutcome, ClientError> {
         let query = query(&[("force", force.then_some("true"))]);
-        let path = format!("/v1/nodes/{}{query}", encode(name));
+        let path = format!("/nodes/{}{query}", encode(name));
         self.json(self.request(Method::DELETE, &path)).await
     }
 
@@ -133,7 +131,7 @@ impl Client {
         body: &B,
     ) -> Result<ObjectChange, ClientError> {
         let path = format!(
-            "/v1/services/{}/{verb}{}",
+            "/services/{}/{verb}{}",
             encode(name),
             query(&[("stack", stack)])
         );

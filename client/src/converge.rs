@@ -19,10 +19,9 @@ use controllers::{ClusterView, ServiceObj, TaskObj};
 use model::service::{RestartCondition, ServiceSpec, UpdateState};
 use model::{Kind, TaskSpec, TaskState, Timestamp};
 use serde::Serialize;
+use wire::Record;
 
 use super::ps::task_rows;
-use crate::runtime::Snapshot;
-use crate::store::Record;
 
 /// Where one service stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -96,8 +95,8 @@ impl Convergence {
         nodes: &[Record],
         now: Timestamp,
     ) -> Vec<Progress> {
-        let records = services.iter().chain(tasks).chain(nodes).cloned().collect();
-        let snapshot = Snapshot::from_records(0, records);
+        let records: Vec<Record> = services.iter().chain(tasks).chain(nodes).cloned().collect();
+        let snapshot = controllers::records::view_of(&records);
         let mut services: Vec<&Record> = services
             .iter()
             .filter(|r| r.kind == Kind::Service)

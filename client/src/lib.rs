@@ -14,11 +14,7 @@ use serde_json::Value;
 pub use error::ClientError;
 pub use ops::{LogStream, TaskFilter};
 
-use crate::api::cluster::ClusterInfo;
-use crate::api::secrets::DataBody;
-use crate::api::{ApplyBody, ErrorBody};
-use crate::apply::ApplyOutcome;
-use crate::store::Record;
+use wire::{API_PREFIX, ApplyBody, ApplyOutcome, ClusterInfo, DataBody, ErrorBody, Record};
 
 /// Default manager address (`swarmd up` listens there).
 pub const DEFAULT_HOST: &str = "http://127.0.0.1:4242";
@@ -68,7 +64,8 @@ impl Client {
 
     /// `GET /healthz`.
     pub async fn health(&self) -> Result<Value, ClientError> {
-        self.json(self.request(Method::GET, "/healthz")).await
+        let url = format!("{}/healthz", self.host);
+        self.json(self.http.request(Method::GET, url)).await
     }
 
     /// `POST /v1/apply` with manifests loaded client-side.
@@ -77,7 +74,7 @@ impl Client {
         body: &ApplyBody,
         params: &ApplyParams,
     ) -> Result<ApplyOutcome, ClientError> {
-        let path = format!("/v1/apply{}", apply_query(params));
+        let path = format!("/apply{}", apply_query(params));
         self.json(self.request(Method::POST, &path).json(body))
             .await
     }
@@ -88,7 +85,7 @@ impl Client {
         text: String,
         params: &ApplyParams,
     ) -> Result<ApplyOutcome, ClientError> {
-        let path = format!("/v1/apply{}", apply_query(params));
+        let path = format!("/apply{}", apply_query(params));
         let request = self
             .request(Method::POST, &path)
             .header(reqwest::header::CONTENT_TYPE, "application/yaml")
@@ -99,7 +96,7 @@ impl Client {
     /// `GET /v1/<kind>s[?stack=]`: objects of a kind, secrets without their content.
     pub async fn list(&self, kind: Kind, stack: Option<&str>) -> Result<Vec<Record>, ClientError> {
         let query = query(&[("stack", stack)]);
-        self.json(self.request(Method::GET, &format!("/v1/{}{query}", plural(kind))))
+        self.json(self.request(Method::GET, &format!("/{}{query}", plural(kind))))
             .await
     }
 
@@ -110,7 +107,7 @@ impl Client {
         stack: Option<&str>,
     ) -> Result<Vec<Record>, ClientError> {
         let query = query(&[("service", Some(service)), ("stack", stack)]);
-        self.json(self.request(Method::GET, &format!("/v1/tasks{query}")))
+        self.json(self.request(Method::GET, &format!("/tasks{query}")))
             .await
     }
 
@@ -122,7 +119,7 @@ impl Client {
         stack: Option<&str>,
     ) -> Result<Record, ClientError> {
         let path = format!(
-            "/v1/{}/{}{}",
+            "/{}/{}{}",
             plural(kind),
             encode(name),
             query(&[("stack", stack)])
@@ -138,7 +135,7 @@ impl Client {
         stack: Option<&str>,
     ) -> Result<ApplyOutcome, ClientError> {
         let path = format!(
-            "/v1/{}/{}{}",
+            "/{}/{}{}",
             plural(kind),
             encode(name),
             query(&[("stack", stack)])
@@ -148,19 +145,19 @@ impl Client {
 
     /// `POST /v1/secrets` or `POST /v1/configs`.
     pub async fn create_data(&self, kind: Kind, body: &DataBody) -> Result<Record, ClientError> {
-        let path = format!("/v1/{}", plural(kind));
+        let path = format!("/{}", plural(kind));
         self.json(self.request(Method::POST, &path).json(body))
             .await
     }
 
     /// `GET /v1/cluster`.
     pub async fn cluster(&self) -> Result<ClusterInfo, ClientError> {
-        self.json(self.request(Method::GET, "/v1/cluster")).await
+        self.json(self.request(Method::GET, "/cluster")).await
     }
 
     /// `GET /v1/events`: follows the event stream; subscribed once this returns.
     pub async fn events(&self) -> Result<EventStream, ClientError> {
-        let response = self.send(self.request(Method::GET, "/v1/events")).await?;
+        let response = self.send(self.request(Method::GET, "/events")).await?;
         Ok(EventStream {
             host: self.host.clone(),
             response,
@@ -168,8 +165,10 @@ impl Client {
         })
     }
 
+    /// A request to `path` of the API's current version (`/apply` is `/v1/apply`).
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.host))
+        self.http
+            .request(method, format!("{}{API_PREFIX}{path}", self.host))
     }
 
     async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
@@ -264,7 +263,7 @@ impl EventStream {
 
 /// The path segment of a kind (`services`).
 pub fn plural(kind: Kind) -> String {
-    format!("{}s", crate::apply::kind_word(kind))
+    format!("{}s", wire::kind_word(kind))
 }
 
 fn apply_query(params: &ApplyParams) -> String {

@@ -1,89 +1,16 @@
 //! Rows of `service ls` and `stack ls` (DESIGN §6: these JSON shapes are the contract), made
 //! from API records. Pure, so the web UI and tests get the same rows.
 
-use std::collections::BTreeMap;
-
 use model::service::{ServiceSpec, ServiceStatus};
 use model::{
-    Kind, NodeRole, NodeSpec, NodeState, NodeStatus, StackSpec, StackStatus, TaskSpec, TaskState,
-    TaskStatus, Timestamp,
+    Kind, NetworkSpec, NodeRole, NodeSpec, NodeState, NodeStatus, StackSpec, StackStatus, TaskSpec,
+    TaskState, TaskStatus,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::apply::{Claim, LABEL_WATCHED_FILE};
-use crate::store::Record;
-
-/// Desired and running task counts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Replicas {
-    pub desired: u64,
-    pub running: u64,
-}
-
-/// One row of `service ls`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ServiceRow {
-    pub id: String,
-    pub name: String,
-    pub stack: Option<String>,
-    pub mode: String,
-    pub image: Option<String>,
-    pub replicas: Replicas,
-    /// Published ports as `8080:80/tcp` (`80/tcp` when not published).
-    pub ports: Vec<String>,
-    /// The rolling update's state, once the update controller has written one.
-    pub update_state: Option<String>,
-}
-
-/// One row of `stack ls`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StackRow {
-    pub name: String,
-    /// Number of services.
-    pub services: usize,
-    pub source: model::StackSource,
-    /// When it was last applied, as RFC 3339 text (UTC).
-    #[serde(with = "rfc3339")]
-    pub applied_at: Option<Timestamp>,
-    /// `applied`, `error` (the last apply was refused) or `pending` (never applied).
-    pub status: String,
-    pub error: Option<String>,
-    /// The file a GitOps watcher applied it from; kept when that watcher stops.
-    pub watched_file: Option<String>,
-    /// The running watcher that owns it; `None`: the CLI may change or remove it.
-    pub watcher: Option<Claim>,
-}
-
-/// An optional [`Timestamp`] as RFC 3339 text; epoch milliseconds are read back too.
-mod rfc3339 {
-    use model::Timestamp;
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(at: &Option<Timestamp>, out: S) -> Result<S::Ok, S::Error> {
-        match at {
-            Some(at) => out.serialize_some(&at.to_rfc3339()),
-            None => out.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Option<Timestamp>, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Millis(i64),
-            Text(String),
-        }
-        match Option::<Raw>::deserialize(input)? {
-            None => Ok(None),
-            Some(Raw::Millis(millis)) => Ok(Some(Timestamp(millis))),
-            Some(Raw::Text(text)) => Timestamp::parse_rfc3339(&text)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom(format!("`{text}` is not an RFC 3339 time"))),
-        }
-    }
-}
+use wire::labels::{LABEL_CONTENT_HASH, LABEL_WATCHED_FILE};
+use wire::{Claim, DataRow, NetworkRow, NodeRow, Record, Replicas, ServiceRow, StackRow};
 
 /// `service ls` rows; `running` counts tasks whose observed state is RUNNING.
 pub fn service_rows(services: &[Record], tasks: &[Record]) -> Vec<ServiceRow> {
@@ -169,22 +96,6 @@ fn update_state(status: &Value) -> Option<String> {
     status.update.map(|u| u.state.as_str().to_owned())
 }
 
-/// One row of `node ls`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NodeRow {
-    pub id: String,
-    pub hostname: String,
-    /// `manager` or `worker`.
-    pub role: String,
-    /// `ready`, `down`, `disconnected` or `unknown` (the dispatcher's view).
-    pub status: String,
-    /// `active`, `pause` or `drain`.
-    pub availability: String,
-    /// Managers only: `leader`, `reachable` or `unreachable`.
-    pub manager_status: Option<String>,
-    pub labels: BTreeMap<String, String>,
-}
-
 /// `node ls` rows. The leader is the manager at `leader_addr`, or the only manager when the
 /// cluster has a leader at all (Node objects do not record Raft ids yet).
 pub fn node_rows(
@@ -223,7 +134,7 @@ pub fn node_rows(
             });
             NodeRow {
                 id: record.id.clone(),
-                hostname: crate::api::tasks::hostname(record),
+                hostname: wire::tasks::hostname(record),
                 role: word(&spec.role),
                 status: word(&status.state),
                 availability: word(&spec.availability),
@@ -240,4 +151,32 @@ fn word<T: Serialize>(value: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// `secret ls` and `config ls` rows.
+pub fn data_rows(records: &[Record]) -> Vec<DataRow> {
+    records
+        .iter()
+        .map(|r| DataRow {
+            id: r.id.clone(),
+            name: r.metadata.name.clone(),
+            stack: r.metadata.stack.clone(),
+            hash: r.metadata.labels.get(LABEL_CONTENT_HASH).cloned(),
+            created_at: Some(r.created_at),
+            updated_at: Some(r.updated_at),
+        })
+        .collect()
+}
+
+/// `network ls` rows.
+pub fn network_rows(records: &[Record]) -> Vec<NetworkRow> {
+    records
+        .iter()
+        .map(|r| NetworkRow {
+            id: r.id.clone(),
+            name: r.metadata.name.clone(),
+            stack: r.metadata.stack.clone(),
+            driver: r.spec_as::<NetworkSpec>().unwrap_or_default().driver,
+        })
+        .collect()
 }

@@ -3,7 +3,7 @@
 use model::service::ServiceSpec;
 use model::{TaskState, TaskStatus};
 
-use super::assignment::TaskAssignment;
+use crate::TaskAssignment;
 
 impl TaskAssignment {
     /// A replicated task `<service>.1` of `image`, assigned and desired running.

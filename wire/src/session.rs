@@ -1,10 +1,13 @@
 //! What the dispatcher gives a node's agent, and what the agent reports back. The contract
 //! between manager and agent: in-process channels on a single node today, the wire format
-//! between hosts later (so everything here is serde).
+//! between hosts later (so everything here is serde), versioned by [`SESSION_VERSION`].
 
 use model::service::{FileRef, ServiceSpec};
 use model::{NetworkSpec, TaskState, TaskStatus};
 use serde::{Deserialize, Serialize};
+
+/// Version of the session messages below; a change either side cannot read bumps it.
+pub const SESSION_VERSION: u32 = 1;
 
 /// Everything one node should run, complete each time (level-triggered: the agent converges to
 /// the latest set; a task absent from it is to be stopped and removed).

@@ -6,34 +6,8 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use model::{Kind, TaskSpec, TaskState, TaskStatus, Timestamp};
-use serde::{Deserialize, Serialize};
-
-use crate::api::tasks::{hostname, node_of, task_name};
-use crate::store::Record;
-
-/// One task as `ps` shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskRow {
-    pub id: String,
-    /// `web.1` (replicated) or `web.<node hostname>` (global).
-    pub name: String,
-    pub service: String,
-    pub slot: Option<u64>,
-    /// The hostname of the node the task is on, once scheduled.
-    pub node: Option<String>,
-    pub desired_state: TaskState,
-    pub state: TaskState,
-    /// Why it failed, or why it is still pending (the scheduler's explanation).
-    pub error: Option<String>,
-    pub container_id: Option<String>,
-    pub image: Option<String>,
-    /// When the state last changed (the table's "Running 2 minutes ago"); not in the JSON.
-    #[serde(skip)]
-    pub since: Timestamp,
-    /// An earlier task of the same slot (the table's `\_ web.1`); not in the JSON.
-    #[serde(skip)]
-    pub history: bool,
-}
+use wire::tasks::{hostname, node_of, task_name};
+use wire::{Record, TaskRow};
 
 /// Rows for `tasks`, naming services from `services` and nodes from `nodes`.
 pub fn task_rows(services: &[Record], tasks: &[Record], nodes: &[Record]) -> Vec<TaskRow> {

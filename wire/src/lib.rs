@@ -1,0 +1,36 @@
+//! swarm's wire contract: every type that crosses a process boundary — HTTP request and response
+//! bodies, list rows, the error body, events, and the manager↔agent session messages. The
+//! server, the CLI's client and the agent all import it; it imports no server module.
+
+pub mod bodies;
+pub mod error;
+pub mod events;
+pub mod labels;
+pub mod names;
+pub mod plan;
+pub mod queries;
+pub mod record;
+pub mod rows;
+pub mod session;
+pub mod tasks;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use bodies::{
+    ApplyBody, ClusterInfo, DataBody, NodeUpdateBody, ObjectChange, ScaleBody, UpdateBody,
+    VersionBody,
+};
+pub use error::{Detail, ErrorBody, ErrorInfo};
+pub use events::{Event, ObjectRef};
+pub use labels::Claim;
+pub use names::docker_name;
+pub use plan::{Action, ApplyOutcome, FieldChange, Plan, PlanItem, kind_word};
+pub use queries::{ApplyQuery, Filter, LogsQuery, RemoveQuery};
+pub use record::Record;
+pub use rows::{DataRow, NetworkRow, NodeRow, Replicas, ServiceRow, StackRow, TaskRow};
+pub use session::{
+    Assignments, FileData, NetworkAttachment, SESSION_VERSION, TaskAssignment, TaskReport,
+};
+
+/// Path prefix of the HTTP API's current version: every route but `/healthz` starts with it.
+pub const API_PREFIX: &str = "/v1";

@@ -9,6 +9,7 @@ pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod daemon;
 pub mod dispatcher;
 pub mod manifest;

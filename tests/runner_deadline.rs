@@ -65,7 +65,7 @@ async fn a_held_restart_is_placed_at_its_release_time() {
     let failed = TaskStatus {
         state: TaskState::Failed,
         exit_code: Some(137),
-        timestamp: swarm::apply::now(),
+        timestamp: server.store.clock().now(),
         ..status
     };
     server
@@ -82,7 +82,7 @@ async fn a_held_restart_is_placed_at_its_release_time() {
         "held for the delay: {status:?}"
     );
     let (placed, _) = wait_task(&server, Some(&first), TaskState::Assigned).await;
-    let at = swarm::apply::now();
+    let at = server.store.clock().now();
     assert_eq!(placed, held);
     let late = at.0 - release.0;
     assert!(

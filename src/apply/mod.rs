@@ -47,8 +47,8 @@ pub use ops::{delete_object_plan, delete_stack_plan, error_command};
 pub use plan::{Plan, check_owner, plan, stored_hash};
 pub use refs::{content_hash, lookup, users_of};
 pub use run::{
-    ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, now, propose,
-    record_stack_error, release_claims, stack_record, watched_files,
+    ApplyOutcome, apply, apply_expecting, delete_object, delete_stack, propose, record_stack_error,
+    release_claims, stack_record, watched_files,
 };
 
 /// Docker's label naming the stack an object belongs to.

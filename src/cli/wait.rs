@@ -8,6 +8,7 @@ use model::{Kind, Timestamp};
 
 use crate::client::converge::{Convergence, Progress, Verdict};
 use crate::client::{Client, TaskFilter};
+use crate::clock::Clock;
 
 use super::Output;
 
@@ -41,7 +42,7 @@ pub async fn run(
             };
             let tasks = client.tasks(filter).await?;
             let nodes = client.list(Kind::Node, None).await?;
-            let progress = convergence.observe(&services, &tasks, &nodes, crate::apply::now());
+            let progress = convergence.observe(&services, &tasks, &nodes, Clock::system().now());
             let width = progress.iter().map(|p| p.service.len()).max().unwrap_or(0);
             for p in &progress {
                 let mut text = p.line(width);

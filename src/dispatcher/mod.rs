@@ -164,7 +164,7 @@ impl Dispatcher {
         if pending.is_empty() {
             return true;
         }
-        let at = crate::apply::now();
+        let at = self.store.clock().now();
         let Some(command) = self.store.read(|index| pending.command(index, at)) else {
             pending.clear();
             return true;
@@ -193,7 +193,7 @@ impl Dispatcher {
         };
         let status = NodeStatus {
             state: NodeState::Ready,
-            last_heartbeat: Some(crate::apply::now()),
+            last_heartbeat: Some(self.store.clock().now()),
             message: None,
             ..description.clone()
         };
@@ -201,7 +201,7 @@ impl Dispatcher {
             return;
         };
         let command = Command {
-            at: crate::apply::now(),
+            at: self.store.clock().now(),
             ops: vec![Op::SetStatus {
                 kind: Kind::Node,
                 id: self.node_id.clone(),

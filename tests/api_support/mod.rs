@@ -7,7 +7,7 @@ pub mod seed;
 use std::path::Path;
 use std::time::Duration;
 
-use model::{Kind, ObjectMeta, Timestamp};
+use model::{Kind, ObjectMeta};
 use serde_json::Value;
 use swarm::api::{ApiState, router};
 use swarm::client::Client;
@@ -40,6 +40,7 @@ impl Server {
             data_dir: dir.path().to_path_buf(),
             node_id: 1,
             advertise_addr: addr.to_string(),
+            clock: swarm::clock::Clock::system(),
         })
         .await
         .expect("open store");
@@ -114,7 +115,7 @@ impl Server {
 
     async fn propose(&self, op: Op) -> Applied {
         let command = Command {
-            at: Timestamp(swarm::apply::now().0),
+            at: self.store.clock().now(),
             ops: vec![op],
         };
         self.store.propose(command).await.expect("propose")

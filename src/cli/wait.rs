@@ -2,9 +2,11 @@
 //! spec, fail beyond recovery, or the timeout passes; print progress as it changes.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use model::{Kind, Timestamp};
+// tokio's clock, like every timer: a test on paused time moves the timeout too.
+use tokio::time::Instant;
 
 use crate::client::converge::{Convergence, Progress, Verdict};
 use crate::client::{Client, TaskFilter};

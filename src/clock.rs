@@ -4,12 +4,14 @@
 //! command, DESIGN §2; replicas never read theirs); the agent is handed its own; the CLI reads
 //! the system's. Timers (restart delays, update delays and monitors, heartbeats, debounces) run
 //! on tokio's clock, so a test on paused time moves timers and timestamps together with
-//! [`Clock::tokio`].
+//! [`Clock::tokio`]. In production the two clocks are read separately, as before: timestamps
+//! follow the wall clock (which every node of a cluster must agree on), timers the monotonic
+//! one; a deadline is turned into a timer as "how long from now" (see the runner).
 
 use model::Timestamp;
 use tokio::time::Instant;
 
-/// Where timestamps come from; cheap to copy.
+/// Where timestamps come from; cheap to copy. The default is the system's clock.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Clock {
     /// `None`: the system's wall clock. `Some((origin, start))`: `origin` plus how far tokio's

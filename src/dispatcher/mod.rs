@@ -191,9 +191,10 @@ impl Dispatcher {
         let Some(description) = &self.node else {
             return;
         };
+        let now = self.store.clock().now();
         let status = NodeStatus {
             state: NodeState::Ready,
-            last_heartbeat: Some(self.store.clock().now()),
+            last_heartbeat: Some(now),
             message: None,
             ..description.clone()
         };
@@ -201,7 +202,7 @@ impl Dispatcher {
             return;
         };
         let command = Command {
-            at: self.store.clock().now(),
+            at: now,
             ops: vec![Op::SetStatus {
                 kind: Kind::Node,
                 id: self.node_id.clone(),

@@ -39,6 +39,7 @@ async fn fresh_store(dir: &tempfile::TempDir) -> Store {
         data_dir: dir.path().to_path_buf(),
         node_id: 1,
         advertise_addr: "127.0.0.1:1".into(),
+        clock: swarm::clock::Clock::system(),
     })
     .await
     .expect("open");

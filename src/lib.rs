@@ -8,6 +8,7 @@ pub mod agent;
 pub mod api;
 pub mod apply;
 pub mod cli;
+pub mod clock;
 pub mod daemon;
 pub mod dispatcher;
 pub mod manifest;

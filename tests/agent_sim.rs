@@ -1,11 +1,13 @@
 //! The agent's supervisor on the in-memory runtime: the same convergence as against Docker,
-//! in milliseconds (the Docker behaviour itself is tested in agent_docker.rs).
+//! in milliseconds (the Docker behaviour itself is tested in agent_docker.rs). Nothing here
+//! leaves the process, so the tests run on paused time: polls and deadlines cost no real time.
 
 use std::time::Duration;
 
-use model::{TaskState, TaskStatus};
+use model::{TaskState, TaskStatus, Timestamp};
 use swarm::agent::runtime::HealthStatus;
 use swarm::agent::{Agent, ContainerRuntime, SimRuntime};
+use swarm::clock::Clock;
 use tokio::sync::{mpsc, oneshot, watch};
 use wire::{Assignments, TaskAssignment, TaskReport};
 
@@ -17,10 +19,12 @@ struct Run {
     handle: tokio::task::JoinHandle<()>,
 }
 
-fn start(sim: &SimRuntime, tasks: Vec<TaskAssignment>) -> Run {
+/// An agent on `sim` whose clock reads `origin` now and moves with tokio's (paused) clock.
+fn start(sim: &SimRuntime, tasks: Vec<TaskAssignment>, origin: Timestamp) -> Run {
     let agent = Agent::new(sim.clone(), "n1".into())
         .with_ingress(None)
-        .with_poll_period(Duration::from_millis(50));
+        .with_poll_period(Duration::from_millis(50))
+        .with_clock(Clock::tokio(origin));
     let (tx, assignments) = watch::channel(Assignments { index: 1, tasks });
     let (report_tx, rx) = mpsc::channel(16);
     let (stop, stopped) = oneshot::channel::<()>();
@@ -60,13 +64,15 @@ impl Run {
     }
 }
 
-#[tokio::test]
+const ORIGIN: Timestamp = Timestamp(1_700_000_000_000);
+
+#[tokio::test(start_paused = true)]
 async fn converges_reports_and_cleans_up_on_the_simulator() {
     let sim = SimRuntime::new().with_images(["img"]);
     let a = TaskAssignment::test("a", "web", "img");
     let b = TaskAssignment::test("b", "web", "img").slot(2);
     let missing = TaskAssignment::test("m", "other", "nope");
-    let mut run = start(&sim, vec![a.clone(), b.clone(), missing.clone()]);
+    let mut run = start(&sim, vec![a.clone(), b.clone(), missing.clone()], ORIGIN);
     run.wait("a", |s| s.state == TaskState::Running).await;
     run.wait("b", |s| s.state == TaskState::Running).await;
     let failed = run.wait("m", |s| s.state == TaskState::Failed).await;
@@ -97,19 +103,19 @@ async fn converges_reports_and_cleans_up_on_the_simulator() {
     run.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_restarted_agent_adopts_and_sweeps() {
     let sim = SimRuntime::new();
     let keep = TaskAssignment::test("keep", "web", "img");
     let drop = TaskAssignment::test("drop", "web", "img").slot(2);
-    let mut run = start(&sim, vec![keep.clone(), drop.clone()]);
+    let mut run = start(&sim, vec![keep.clone(), drop.clone()], ORIGIN);
     let first = run.wait("keep", |s| s.state == TaskState::Running).await;
     run.wait("drop", |s| s.state == TaskState::Running).await;
     run.stop().await;
 
     let mut recorded = keep.clone();
     recorded.status = first.clone();
-    let run = start(&sim, vec![recorded]);
+    let run = start(&sim, vec![recorded], ORIGIN);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while sim.container_of("drop").is_some() {
         assert!(tokio::time::Instant::now() < deadline, "orphan not swept");
@@ -128,4 +134,29 @@ async fn a_restarted_agent_adopts_and_sweeps() {
             .iter()
             .all(|c| c.task_id == "keep")
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn reports_are_stamped_with_the_agents_clock() {
+    let sim = SimRuntime::new().with_images(["img"]);
+    let task = TaskAssignment::test("a", "web", "img");
+    let mut run = start(&sim, vec![task], ORIGIN);
+    let running = run.wait("a", |s| s.state == TaskState::Running).await;
+    let started = running.timestamp.0 - ORIGIN.0;
+    assert!(
+        (0..1_000).contains(&started),
+        "running {started} ms after the agent started, on its clock"
+    );
+    assert_eq!(running.started_at, Some(running.timestamp));
+
+    // An hour passes (in no real time), then the container dies.
+    tokio::time::advance(Duration::from_secs(3_600)).await;
+    sim.exit("a", 2);
+    let failed = run.wait("a", |s| s.state == TaskState::Failed).await;
+    let lived = failed.timestamp.0 - running.timestamp.0;
+    assert!(
+        (3_600_000..3_601_000).contains(&lived),
+        "failed {lived} ms after it started running"
+    );
+    run.stop().await;
 }

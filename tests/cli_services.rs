@@ -38,7 +38,7 @@ async fn seeded() -> (Server, tempfile::TempDir) {
         .get(Kind::Service, "web", Some("shop"))
         .await
         .expect("web");
-    let now = swarm::apply::now().0;
+    let now = swarm::clock::Clock::system().now().0;
     for (seq, desired, status) in [
         (
             1,

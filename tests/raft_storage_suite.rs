@@ -16,7 +16,7 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, TempDir> for SqliteStores 
             .await
             .map_err(|e| StorageIOError::write(&e))?;
         let (events, _) = broadcast::channel(16);
-        let state_machine = StateMachine::open(&db, events)
+        let state_machine = StateMachine::open(&db, events, swarm::clock::Clock::system())
             .await
             .map_err(|e| StorageIOError::read_state_machine(&e))?;
         Ok((dir, LogStore::new(&db), state_machine))

@@ -18,6 +18,7 @@ use super::error::RuntimeError;
 use super::ingress::{self, Backends};
 use super::runtime::{ContainerRuntime, RuntimeEvent};
 use super::worker::{self, Shared};
+use crate::clock::Clock;
 
 /// How often the agent compares the engine's containers with its assignments.
 const SWEEP_PERIOD: Duration = Duration::from_secs(10);
@@ -30,6 +31,7 @@ pub struct Agent<R: ContainerRuntime> {
     node_id: String,
     ingress: Option<IpAddr>,
     poll: Duration,
+    clock: Clock,
 }
 
 struct WorkerHandle {
@@ -45,12 +47,19 @@ impl<R: ContainerRuntime> Agent<R> {
             node_id,
             ingress: Some(IpAddr::from([0, 0, 0, 0])),
             poll: Duration::from_secs(2),
+            clock: Clock::system(),
         }
     }
 
     /// Serves the routing mesh on `ip`, or not at all (`None`: several agents in one process).
     pub fn with_ingress(mut self, ip: Option<IpAddr>) -> Self {
         self.ingress = ip;
+        self
+    }
+
+    /// Stamps the task reports with `clock` (the system's by default).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -80,6 +89,7 @@ impl<R: ContainerRuntime> Agent<R> {
             reports: report_tx,
             backends,
             poll: self.poll,
+            clock: self.clock,
         });
         let mut state = State {
             shared,

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use model::meta::Timestamp;
 use model::service::PortMode;
 use model::{TaskState, TaskStatus};
 use tokio::sync::{Notify, mpsc, watch};
@@ -16,6 +15,7 @@ use super::ingress::{Backend, Backends};
 use super::names::container_name;
 use super::runtime::{ContainerRuntime, HealthStatus, Observed};
 use super::step::{StepAction, current_status, failed, step, stop_grace};
+use crate::clock::Clock;
 
 /// What every worker of an agent shares.
 pub(super) struct Shared<R> {
@@ -25,6 +25,8 @@ pub(super) struct Shared<R> {
     pub backends: watch::Sender<Backends>,
     /// Re-inspection period when no event arrives (events are the fast path).
     pub poll: Duration,
+    /// What reports are stamped with (the step function takes time as an argument).
+    pub clock: Clock,
 }
 
 /// Runs one task until it is unassigned and its container is gone; returns its id.
@@ -55,7 +57,7 @@ pub(super) async fn run<R: ContainerRuntime>(
             }
         };
         let current = current_status(&task, local.as_ref()).clone();
-        let (action, next) = step(&task, &current, observed.as_ref(), now());
+        let (action, next) = step(&task, &current, observed.as_ref(), shared.clock.now());
         let moved = next.is_some();
         if let Some(next) = next {
             tracing::info!(state = ?next.state, error = next.error.as_deref(), "task status");
@@ -102,7 +104,7 @@ pub(super) async fn run<R: ContainerRuntime>(
                 tracing::warn!(error = %e, "task clean-up failed");
                 idle(&mut assignment, &wake, Some(shared.poll)).await;
             } else {
-                let status = failed(&status, e.to_string(), now());
+                let status = failed(&status, e.to_string(), shared.clock.now());
                 tracing::warn!(error = %e, "task failed");
                 report(&shared, &task_id, &status);
                 local = Some(status);
@@ -224,13 +226,4 @@ fn report<R>(shared: &Shared<R>, task_id: &str, status: &TaskStatus) {
         task_id: task_id.to_string(),
         status: status.clone(),
     });
-}
-
-/// The agent's clock, read only here (the step function takes time as an argument).
-pub(super) fn now() -> Timestamp {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or_default();
-    Timestamp(i64::try_from(millis).unwrap_or(i64::MAX))
 }

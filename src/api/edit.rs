@@ -58,7 +58,7 @@ pub async fn edit(
             });
         };
         let command = Command {
-            at: apply::now(),
+            at: state.store.clock().now(),
             ops: vec![op],
         };
         match apply::propose(&state.store, command).await? {

@@ -124,7 +124,7 @@ async fn remove(
             ));
         }
         let command = Command {
-            at: apply::now(),
+            at: state.store.clock().now(),
             ops: vec![Op::Delete {
                 kind: Kind::Node,
                 id: record.id.clone(),

@@ -70,7 +70,7 @@ pub async fn create(
     }
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let command = Command {
-        at: apply::now(),
+        at: state.store.clock().now(),
         ops: vec![Op::Create {
             kind,
             metadata: ObjectMeta {

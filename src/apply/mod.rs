@@ -48,7 +48,7 @@ pub use plan::{Planned, check_owner, plan, stored_hash};
 pub use refs::{content_hash, lookup, users_of};
 // The plan, labels and claims are part of the wire contract; the planner uses them by these names.
 pub use run::{
-    apply, apply_expecting, delete_object, delete_stack, now, propose, record_stack_error,
+    apply, apply_expecting, delete_object, delete_stack, propose, record_stack_error,
     release_claims, stack_record, watched_files,
 };
 pub use wire::labels::*;

@@ -79,7 +79,7 @@ pub async fn record_stack_error(
     error: String,
 ) -> Result<(), ApplyError> {
     for attempt in 1..=ATTEMPTS {
-        let now = now();
+        let now = store.clock().now();
         let command = store
             .read(|index| error_command(index, stack, source.clone(), owner, error.clone(), now))?;
         let Some(command) = command else {
@@ -101,7 +101,9 @@ pub async fn release_claims(
     release: impl Fn(&Claim) -> bool,
 ) -> Result<usize, ApplyError> {
     for attempt in 1..=ATTEMPTS {
-        let Some(command) = store.read(|index| release_command(index, &release, now())) else {
+        let Some(command) =
+            store.read(|index| release_command(index, &release, store.clock().now()))
+        else {
             return Ok(0);
         };
         let released = command.ops.len();
@@ -140,7 +142,7 @@ async fn execute(
 ) -> Result<ApplyOutcome, ApplyError> {
     let mut attempt = 1;
     loop {
-        let now = now();
+        let now = store.clock().now();
         let plan = store.read(|index| make(index, now))?;
         let command = match &plan.command {
             Some(command) if !dry_run => command.clone(),
@@ -175,13 +177,4 @@ pub async fn propose(store: &Store, command: Command) -> Result<Applied, ApplyEr
         }
         other => ApplyError::Store(other.to_string()),
     })
-}
-
-/// The proposer's clock; replicas never read theirs (DESIGN §2).
-pub fn now() -> Timestamp {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or_default();
-    Timestamp(i64::try_from(millis).unwrap_or(i64::MAX))
 }

@@ -5,6 +5,7 @@ use model::{Kind, Manifest, StackSource};
 use wire::{Action, ApplyBody, ApplyOutcome, kind_word};
 
 use crate::client::{ApplyParams, Client, ClientError};
+use crate::clock::Clock;
 use crate::manifest::{self, LoadOptions};
 
 use super::{EXIT_FAILED, Inputs, Output, output};
@@ -62,7 +63,7 @@ pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> any
     };
     let mut changed = false;
     let mut outcomes = Vec::new();
-    let since = crate::apply::now();
+    let since = Clock::system().now();
     let mut stacks = Vec::new();
     for group in groups {
         stacks.push(group.stack.clone());

@@ -5,6 +5,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::clock::Clock;
+
 use super::{EXIT_USAGE, Output};
 
 /// Writes to stdout, for [`out!`]/[`outln!`]. When the reader has gone (`swarmctl ... | head`:
@@ -70,7 +72,7 @@ pub fn ago(at: Option<model::Timestamp>) -> String {
     let Some(at) = at else {
         return "-".into();
     };
-    let now = crate::apply::now().0;
+    let now = Clock::system().now().0;
     let seconds = ((now - at.0) / 1000).max(0);
     match seconds {
         s if s < 60 => format!("{s}s ago"),
@@ -99,7 +101,7 @@ pub fn since(at: model::Timestamp) -> String {
     if at.0 <= 0 {
         return "-".into();
     }
-    let seconds = ((crate::apply::now().0 - at.0) / 1000).max(0);
+    let seconds = ((Clock::system().now().0 - at.0) / 1000).max(0);
     format!("{} ago", human_duration(seconds))
 }
 

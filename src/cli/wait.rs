@@ -2,12 +2,15 @@
 //! spec, fail beyond recovery, or the timeout passes; print progress as it changes.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use model::{Kind, Timestamp};
+// tokio's clock, like every timer: a test on paused time moves the timeout too.
+use tokio::time::Instant;
 
 use crate::client::converge::{Convergence, Progress, Verdict};
 use crate::client::{Client, TaskFilter};
+use crate::clock::Clock;
 
 use super::Output;
 
@@ -41,7 +44,7 @@ pub async fn run(
             };
             let tasks = client.tasks(filter).await?;
             let nodes = client.list(Kind::Node, None).await?;
-            let progress = convergence.observe(&services, &tasks, &nodes, crate::apply::now());
+            let progress = convergence.observe(&services, &tasks, &nodes, Clock::system().now());
             let width = progress.iter().map(|p| p.service.len()).max().unwrap_or(0);
             for p in &progress {
                 let mut text = p.line(width);

@@ -4,9 +4,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use model::{Kind, NodeRole, NodeSpec, ObjectMeta, Timestamp};
+use model::{Kind, NodeRole, NodeSpec, ObjectMeta};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::store::{Command, Op, Store, StoreError};
 
 /// The node's persistent identity.
@@ -105,7 +106,7 @@ fn new_uid() -> String {
         .map(|u| u.trim().to_owned())
         .ok()
         .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| format!("{:x}-{:x}", now_millis(), std::process::id()))
+        .unwrap_or_else(|| format!("{:x}-{:x}", Clock::system().now().0, std::process::id()))
 }
 
 fn hostname() -> String {
@@ -174,7 +175,7 @@ pub async fn register_self(
         ..NodeSpec::default()
     };
     let command = Command {
-        at: Timestamp(now_millis()),
+        at: store.clock().now(),
         ops: vec![Op::Create {
             kind: Kind::Node,
             metadata: ObjectMeta {
@@ -187,12 +188,4 @@ pub async fn register_self(
         }],
     };
     store.propose(command).await.map(|_| ())
-}
-
-/// Wall-clock milliseconds; read at the edge (daemon, API) and passed into commands.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

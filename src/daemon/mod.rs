@@ -79,6 +79,8 @@ pub async fn run(
         data_dir: config.data_dir.clone(),
         node_id: identity.node_id,
         advertise_addr: bound.to_string(),
+        // Where this process reads wall time; every component gets it from here.
+        clock: crate::clock::Clock::system(),
     })
     .await?;
 

@@ -15,6 +15,7 @@ async fn store(dir: &std::path::Path) -> Store {
         data_dir: dir.to_path_buf(),
         node_id: 1,
         advertise_addr: "127.0.0.1:1".into(),
+        clock: crate::clock::Clock::system(),
     })
     .await
     .expect("store opens");
@@ -75,7 +76,7 @@ async fn a_service_converges_on_the_sim_runtime_and_follows_a_scale_down() {
     let spec = |replicas: u64| json!({"image": "busybox", "deploy": {"replicas": replicas}});
     let created = store
         .propose(Command {
-            at: crate::apply::now(),
+            at: store.clock().now(),
             ops: vec![Op::Create {
                 kind: Kind::Service,
                 metadata: meta.clone(),
@@ -107,7 +108,7 @@ async fn a_service_converges_on_the_sim_runtime_and_follows_a_scale_down() {
     assert!(version >= Some(index));
     store
         .propose(Command {
-            at: crate::apply::now(),
+            at: store.clock().now(),
             ops: vec![Op::Update {
                 kind: Kind::Service,
                 id: ids[0].clone(),

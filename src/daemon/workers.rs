@@ -71,7 +71,7 @@ pub async fn start(
             let status = describe_node(&runtime)
                 .await
                 .map_err(DaemonError::Runtime)?;
-            let agent = spawn_agent(runtime, identity.agent_id(), assignments, reports_tx);
+            let agent = spawn_agent(runtime, identity.agent_id(), store, assignments, reports_tx);
             (Some(describe(status)), Some(agent))
         }
         RuntimeKind::Sim => {
@@ -79,7 +79,7 @@ pub async fn start(
             let status = describe_node(&runtime)
                 .await
                 .map_err(DaemonError::Runtime)?;
-            let agent = spawn_agent(runtime, identity.agent_id(), assignments, reports_tx);
+            let agent = spawn_agent(runtime, identity.agent_id(), store, assignments, reports_tx);
             (Some(describe(status)), Some(agent))
         }
         RuntimeKind::None => (None, None),
@@ -101,12 +101,14 @@ pub async fn start(
 fn spawn_agent<R: ContainerRuntime>(
     runtime: R,
     node_id: String,
+    store: &Store,
     assignments: watch::Receiver<Assignments>,
     reports: mpsc::Sender<Vec<TaskReport>>,
 ) -> (watch::Sender<bool>, JoinHandle<()>) {
     let (stop, stop_rx) = watch::channel(false);
-    let handle =
-        tokio::spawn(Agent::new(runtime, node_id).run(assignments, reports, stopped(stop_rx)));
+    // The agent in the manager's process shares the manager's clock.
+    let agent = Agent::new(runtime, node_id).with_clock(store.clock());
+    let handle = tokio::spawn(agent.run(assignments, reports, stopped(stop_rx)));
     (stop, handle)
 }
 

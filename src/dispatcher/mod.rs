@@ -164,7 +164,7 @@ impl Dispatcher {
         if pending.is_empty() {
             return true;
         }
-        let at = crate::apply::now();
+        let at = self.store.clock().now();
         let Some(command) = self.store.read(|index| pending.command(index, at)) else {
             pending.clear();
             return true;
@@ -191,9 +191,10 @@ impl Dispatcher {
         let Some(description) = &self.node else {
             return;
         };
+        let now = self.store.clock().now();
         let status = NodeStatus {
             state: NodeState::Ready,
-            last_heartbeat: Some(crate::apply::now()),
+            last_heartbeat: Some(now),
             message: None,
             ..description.clone()
         };
@@ -201,7 +202,7 @@ impl Dispatcher {
             return;
         };
         let command = Command {
-            at: crate::apply::now(),
+            at: now,
             ops: vec![Op::SetStatus {
                 kind: Kind::Node,
                 id: self.node_id.clone(),

@@ -7,7 +7,6 @@
 //! it survives restarts and can be sent to a follower whose log was purged.
 
 use std::io::Cursor;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use openraft::{RaftSnapshotBuilder, Snapshot, SnapshotMeta, StorageIOError};
 use serde::Deserialize;
@@ -17,6 +16,7 @@ use tracing::instrument;
 use super::db::{self, DbError};
 use super::state_machine::{read_applied_state, write_applied_state};
 use super::{LogId, StorageError, TypeConfig};
+use crate::clock::Clock;
 use crate::store::{Event, Index, Record};
 
 type Meta = SnapshotMeta<u64, openraft::BasicNode>;
@@ -30,25 +30,26 @@ struct Document {
 /// Builds a snapshot of whatever the state machine has committed to SQLite.
 pub struct SnapshotBuilder {
     pool: SqlitePool,
+    clock: Clock,
 }
 
 impl SnapshotBuilder {
-    /// A builder reading from `pool`.
-    pub fn new(pool: SqlitePool) -> SnapshotBuilder {
-        SnapshotBuilder { pool }
+    /// A builder reading from `pool`, naming snapshots with `clock`.
+    pub fn new(pool: SqlitePool, clock: Clock) -> SnapshotBuilder {
+        SnapshotBuilder { pool, clock }
     }
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     #[instrument(level = "info", skip_all)]
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        build(&self.pool)
+        build(&self.pool, self.clock)
             .await
             .map_err(|e| StorageIOError::read_state_machine(&e).into())
     }
 }
 
-async fn build(pool: &SqlitePool) -> Result<Snapshot<TypeConfig>, DbError> {
+async fn build(pool: &SqlitePool, clock: Clock) -> Result<Snapshot<TypeConfig>, DbError> {
     // A deferred transaction that only reads: one consistent view of meta and objects.
     let mut tx = pool.begin().await?;
     let (last_applied, last_membership) = read_applied_state(&mut tx).await?;
@@ -74,7 +75,7 @@ async fn build(pool: &SqlitePool) -> Result<Snapshot<TypeConfig>, DbError> {
     data.extend_from_slice(b"]}");
 
     let meta = Meta {
-        snapshot_id: snapshot_id(last_applied),
+        snapshot_id: snapshot_id(last_applied, clock),
         last_log_id: last_applied,
         last_membership,
     };
@@ -93,10 +94,8 @@ async fn build(pool: &SqlitePool) -> Result<Snapshot<TypeConfig>, DbError> {
 
 /// Unique per build: log position plus wall-clock milliseconds (two builds at the same position
 /// hold the same data, so a rare collision is harmless).
-fn snapshot_id(last_applied: Option<LogId>) -> String {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
+fn snapshot_id(last_applied: Option<LogId>, clock: Clock) -> String {
+    let millis = clock.now().0;
     match last_applied {
         Some(id) => format!("{}-{}-{millis}", id.leader_id.term, id.index),
         None => format!("0-0-{millis}"),

@@ -14,6 +14,7 @@ use tracing::instrument;
 use super::db::{self, Database, DbError, Meta};
 use super::snapshot::{self, SnapshotBuilder};
 use super::{Entry, LogId, StorageError, StoredMembership, TypeConfig};
+use crate::clock::Clock;
 use crate::store::index::Change;
 use crate::store::{Applied, Event, Index};
 
@@ -28,6 +29,8 @@ pub struct StateMachine {
     events: broadcast::Sender<Event>,
     last_applied: Option<LogId>,
     membership: StoredMembership,
+    /// Names snapshots.
+    clock: Clock,
 }
 
 impl StateMachine {
@@ -35,6 +38,7 @@ impl StateMachine {
     pub async fn open(
         db: &Database,
         events: broadcast::Sender<Event>,
+        clock: Clock,
     ) -> Result<StateMachine, DbError> {
         let pool = db.relaxed().clone();
         let (last_applied, membership) = read_applied_state(&mut *pool.acquire().await?).await?;
@@ -52,6 +56,7 @@ impl StateMachine {
             events,
             last_applied,
             membership,
+            clock,
         })
     }
 
@@ -189,7 +194,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
-        SnapshotBuilder::new(self.pool.clone())
+        SnapshotBuilder::new(self.pool.clone(), self.clock)
     }
 
     async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {

@@ -123,7 +123,7 @@ impl Runner {
             .read(|index| (index.applied(), Snapshot::records(index)));
         let snapshot = Snapshot::from_records(applied, records);
         self.warn_unreadable(&snapshot);
-        let now = crate::apply::now();
+        let now = self.store.clock().now();
         let span = info_span!(
             "reconcile",
             raft.index = snapshot.index,

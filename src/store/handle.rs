@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 use tracing::instrument;
 
 use super::{Applied, Command, Event, Index};
+use crate::clock::Clock;
 use crate::raft::{self, Database, HttpNetwork, LogStore, Raft, StateMachine};
 
 /// Events buffered per subscriber before a slow one is told it lagged.
@@ -29,6 +30,8 @@ pub struct StoreConfig {
     pub node_id: u64,
     /// `host:port` of this node's HTTP server, where peers send Raft RPCs.
     pub advertise_addr: String,
+    /// The manager's clock: what its components stamp commands with.
+    pub clock: Clock,
 }
 
 /// Why a store operation failed; each message says what to do about it.
@@ -82,6 +85,7 @@ struct Inner {
     node_id: u64,
     advertise_addr: String,
     db: Database,
+    clock: Clock,
 }
 
 impl fmt::Debug for Store {
@@ -107,7 +111,7 @@ impl Store {
             .await
             .map_err(|e| StoreError::Storage(format!("opening {}: {e}", path.display())))?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
-        let state_machine = StateMachine::open(&db, events.clone())
+        let state_machine = StateMachine::open(&db, events.clone(), config.clock)
             .await
             .map_err(|e| StoreError::Storage(format!("restoring {}: {e}", path.display())))?;
         let index = state_machine.index();
@@ -130,8 +134,14 @@ impl Store {
                 node_id: config.node_id,
                 advertise_addr: config.advertise_addr,
                 db,
+                clock: config.clock,
             }),
         })
+    }
+
+    /// The manager's clock (see [`crate::clock`]).
+    pub fn clock(&self) -> Clock {
+        self.inner.clock
     }
 
     /// Makes this node a one-manager cluster, unless it already belongs to one.

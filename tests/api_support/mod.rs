@@ -2,15 +2,17 @@
 
 #![allow(dead_code)]
 
+pub mod paused;
 pub mod seed;
 
 use std::path::Path;
 use std::time::Duration;
 
-use model::{Kind, ObjectMeta, Timestamp};
+use model::{Kind, ObjectMeta};
 use serde_json::Value;
 use swarm::api::{ApiState, router};
 use swarm::client::Client;
+use swarm::clock::Clock;
 use swarm::store::{Applied, Command, Op, Store, StoreConfig};
 use tokio::net::TcpListener;
 
@@ -33,6 +35,15 @@ impl Server {
 
     /// [`Server::start`] with the API state made by `state` (e.g. with a log source).
     pub async fn start_with(state: impl FnOnce(Store) -> ApiState) -> Server {
+        Server::start_full(state, Clock::system()).await
+    }
+
+    /// [`Server::start`] with the store on `clock` (`Clock::tokio` for tests on paused time).
+    pub async fn start_on(clock: Clock) -> Server {
+        Server::start_full(ApiState::new, clock).await
+    }
+
+    async fn start_full(state: impl FnOnce(Store) -> ApiState, clock: Clock) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -40,6 +51,7 @@ impl Server {
             data_dir: dir.path().to_path_buf(),
             node_id: 1,
             advertise_addr: addr.to_string(),
+            clock,
         })
         .await
         .expect("open store");
@@ -114,7 +126,7 @@ impl Server {
 
     async fn propose(&self, op: Op) -> Applied {
         let command = Command {
-            at: Timestamp(swarm::apply::now().0),
+            at: self.store.clock().now(),
             ops: vec![op],
         };
         self.store.propose(command).await.expect("propose")

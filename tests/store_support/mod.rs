@@ -68,6 +68,7 @@ pub async fn open(dir: &Path, node_id: u64, addr: &str) -> Store {
         data_dir: dir.to_path_buf(),
         node_id,
         advertise_addr: addr.to_owned(),
+        clock: swarm::clock::Clock::system(),
     })
     .await
     .expect("open store")

@@ -3,7 +3,7 @@
 //! kube-runtime's terms). The runner sleeps until then (or until a commit) instead of polling.
 //!
 //! Each entry mirrors a comparison against `now` in a controller: a restart held until its
-//! release time (scheduler), a slot cooling down for `update_config.delay` and the `monitor`
+//! release time (scheduler) or prepared until its `start_at` (handoff), a slot cooling down for `update_config.delay` and the `monitor`
 //! window before an update is called completed (update), a node down for longer than the grace
 //! period (node drain), and a restart attempt leaving the restart policy's `window` (restart).
 
@@ -20,6 +20,10 @@ pub fn next(view: &ClusterView, now: Timestamp, node_down_grace_ms: i64) -> Opti
         let waiting = t.status.state == TaskState::Pending && t.status.node_id.is_none();
         waiting.then_some(t.status.timestamp)
     });
+    let prepared = view.tasks.values().filter_map(|t| {
+        let ready = t.spec.desired_state == TaskState::Ready && !t.status.state.is_terminal();
+        t.spec.start_at.filter(|_| ready)
+    });
     let grace = view.nodes.values().filter_map(|n| {
         let down = matches!(n.status.state, NodeState::Down | NodeState::Disconnected);
         // `dead_for` orphans once the silence is strictly longer than the grace.
@@ -31,7 +35,8 @@ pub fn next(view: &ClusterView, now: Timestamp, node_down_grace_ms: i64) -> Opti
         .services
         .values()
         .flat_map(|svc| update_deadlines(svc, view).chain(restart_window_deadlines(svc, view)));
-    held.chain(grace)
+    held.chain(prepared)
+        .chain(grace)
         .chain(services)
         .filter(|at| *at > now)
         .min()

@@ -292,6 +292,7 @@ impl Namer {
                 service_spec: svc.spec.clone(),
                 spec_version: spec_version(svc),
                 desired_state,
+                start_at: None,
             },
             status,
         }

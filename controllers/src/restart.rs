@@ -113,6 +113,39 @@ pub fn decisions<'a>(
         .collect()
 }
 
+/// For every replacement of `svc` prepared and waiting out the restart delay (READY until its
+/// `start_at`), its id and why it waits: `restart 2 delayed 5s by the restart policy, after task
+/// web.1 (…) failed: …`. Its own status message is the agent's by then, so `apply --wait` and
+/// the like say why the slot is not running yet from this.
+pub fn delayed(svc: &ServiceObj, view: &ClusterView, now: Timestamp) -> Vec<(String, String)> {
+    let policy = policy_of(svc);
+    let delay = policy.delay.unwrap_or(DEFAULT_RESTART_DELAY);
+    let ended = |t: &&TaskObj| {
+        matches!(
+            t.status.state,
+            TaskState::Complete | TaskState::Failed | TaskState::Rejected
+        )
+    };
+    let mut out = Vec::new();
+    for tasks in slots_of(view, &svc.id).into_values() {
+        let waiting = tasks.iter().find(|t| {
+            t.spec.desired_state == TaskState::Ready
+                && !t.status.state.is_terminal()
+                && t.spec.start_at.is_some_and(|at| at > now)
+        });
+        let Some(waiting) = waiting else { continue };
+        let Some(pos) = tasks.iter().rposition(ended) else {
+            continue;
+        };
+        let before = &tasks[..=pos];
+        if let Decision::Restart { attempt } = decide(&policy, before, before[pos], now) {
+            let message = restart_message(svc, view, before[pos], attempt, &policy, delay);
+            out.push((waiting.id.clone(), message));
+        }
+    }
+    out
+}
+
 /// What `policy` decides for a slot (`slot` oldest first) whose newest task `latest` ended:
 /// attempts are the slot's endings within `window`; `max_attempts` 0 or unset is unlimited.
 fn decide(policy: &RestartPolicy, slot: &[&TaskObj], latest: &TaskObj, now: Timestamp) -> Decision {

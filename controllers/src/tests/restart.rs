@@ -133,6 +133,11 @@ fn a_task_that_ran_is_replaced_by_one_prepared_during_the_delay_and_started_afte
         "placed at once"
     );
     assert_eq!(prepared.status.state, TaskState::Ready, "container created");
+    assert_eq!(
+        restart::delayed(&sim.view.services["web"], &sim.view, sim.now),
+        [(prepared.id.clone(), status.message.clone())],
+        "why it waits, though the agent's message replaced the restart's"
+    );
     sim.advance(9_999);
     sim.converge();
     assert_eq!(sim.live("web")[0].status.state, TaskState::Ready);

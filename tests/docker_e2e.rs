@@ -1,6 +1,6 @@
 //! Docker end-to-end: a real `swarmd up` drives the local engine. Convergence, replacement of a
-//! killed container (prepared during the restart delay), scaling, global services, jobs, and a restart that adopts the running
-//! containers. Ports 23000-23099.
+//! killed container (prepared during the restart delay), scaling, global services, jobs, and a
+//! restart that adopts the running containers. Ports 23000-23099.
 
 #[path = "daemon_support/mod.rs"]
 mod daemon_support;

@@ -3,9 +3,10 @@
 //! kube-runtime's terms). The runner sleeps until then (or until a commit) instead of polling.
 //!
 //! Each entry mirrors a comparison against `now` in a controller: a restart held until its
-//! release time (scheduler) or prepared until its `start_at` (handoff), a slot cooling down for `update_config.delay` and the `monitor`
-//! window before an update is called completed (update), a node down for longer than the grace
-//! period (node drain), and a restart attempt leaving the restart policy's `window` (restart).
+//! release time (scheduler) or prepared until its `start_at` (handoff), a slot cooling down for
+//! `update_config.delay` and the `monitor` window before an update is called completed
+//! (update), a node down for longer than the grace period (node drain), and a restart attempt
+//! leaving the restart policy's `window` (restart).
 
 use model::service::UpdateState;
 use model::{NodeState, TaskState, Timestamp};

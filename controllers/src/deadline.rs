@@ -11,8 +11,8 @@
 use model::service::UpdateState;
 use model::{NodeState, TaskState, Timestamp};
 
-use crate::tasks::{RolloutConfig, after, is_live, millis, same_runtime};
-use crate::{ClusterView, ServiceObj};
+use crate::tasks::{RolloutConfig, after, ended, is_live, millis, same_runtime};
+use crate::{ClusterView, ServiceObj, handoff};
 
 /// The earliest instant after `now` at which a pass over `view` could decide something it
 /// would not decide at `now`; `None` when only a store change can.
@@ -21,10 +21,11 @@ pub fn next(view: &ClusterView, now: Timestamp, node_down_grace_ms: i64) -> Opti
         let waiting = t.status.state == TaskState::Pending && t.status.node_id.is_none();
         waiting.then_some(t.status.timestamp)
     });
-    let prepared = view.tasks.values().filter_map(|t| {
-        let ready = t.spec.desired_state == TaskState::Ready && !t.status.state.is_terminal();
-        t.spec.start_at.filter(|_| ready)
-    });
+    let prepared = view
+        .tasks
+        .values()
+        .filter(|t| handoff::prepared(t))
+        .filter_map(|t| t.spec.start_at);
     let grace = view.nodes.values().filter_map(|n| {
         let down = matches!(n.status.state, NodeState::Down | NodeState::Disconnected);
         // `dead_for` orphans once the silence is strictly longer than the grace.
@@ -105,12 +106,7 @@ fn restart_window_deadlines<'a>(
         .filter(|w| w.0 > 0);
     window.into_iter().flat_map(move |window| {
         view.tasks_of(&svc.id)
-            .filter(|t| {
-                matches!(
-                    t.status.state,
-                    TaskState::Complete | TaskState::Failed | TaskState::Rejected
-                )
-            })
+            .filter(|t| ended(t))
             // `decide` counts attempts with `timestamp >= now - window`.
             .map(move |t| Timestamp(t.status.timestamp.0.saturating_add(millis(window)) + 1))
     })

@@ -12,7 +12,7 @@ use crate::{Action, ClusterView, TaskObj};
 pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     view.tasks
         .values()
-        .filter(|t| t.spec.desired_state == TaskState::Ready && !t.status.state.is_terminal())
+        .filter(|t| prepared(t))
         .filter(|t| t.spec.start_at.is_none_or(|at| at <= now))
         .filter(|t| !slot_still_stopping(view, t))
         .map(|t| Action::SetDesiredState {
@@ -25,6 +25,11 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
             },
         })
         .collect()
+}
+
+/// Wants READY and has not ended: placed and prepared (or on its way), waiting for the go-ahead.
+pub fn prepared(task: &TaskObj) -> bool {
+    task.spec.desired_state == TaskState::Ready && !task.status.state.is_terminal()
 }
 
 /// Whether another task of `task`'s slot was asked to stop and has not ended yet.

@@ -17,8 +17,9 @@ use std::collections::BTreeSet;
 use model::service::{RestartCondition, RestartPolicy, ServiceStatus};
 use model::{Duration, TaskState, TaskStatus, Timestamp};
 
+use crate::handoff::prepared;
 use crate::service::desired_slots;
-use crate::tasks::{Fate, Namer, SlotKey, after, fate, millis, shut_down, slots_of};
+use crate::tasks::{Fate, Namer, SlotKey, after, ended, fate, millis, shut_down, slots_of};
 use crate::{Action, ClusterView, ServiceObj, TaskObj};
 
 /// Docker's default delay between restarts.
@@ -120,21 +121,13 @@ pub fn decisions<'a>(
 pub fn delayed(svc: &ServiceObj, view: &ClusterView, now: Timestamp) -> Vec<(String, String)> {
     let policy = policy_of(svc);
     let delay = policy.delay.unwrap_or(DEFAULT_RESTART_DELAY);
-    let ended = |t: &&TaskObj| {
-        matches!(
-            t.status.state,
-            TaskState::Complete | TaskState::Failed | TaskState::Rejected
-        )
-    };
     let mut out = Vec::new();
     for tasks in slots_of(view, &svc.id).into_values() {
-        let waiting = tasks.iter().find(|t| {
-            t.spec.desired_state == TaskState::Ready
-                && !t.status.state.is_terminal()
-                && t.spec.start_at.is_some_and(|at| at > now)
-        });
+        let waiting = tasks
+            .iter()
+            .find(|t| prepared(t) && t.spec.start_at.is_some_and(|at| at > now));
         let Some(waiting) = waiting else { continue };
-        let Some(pos) = tasks.iter().rposition(ended) else {
+        let Some(pos) = tasks.iter().rposition(|t| ended(t)) else {
             continue;
         };
         let before = &tasks[..=pos];
@@ -164,12 +157,7 @@ fn decide(policy: &RestartPolicy, slot: &[&TaskObj], latest: &TaskObj, now: Time
         });
     let attempt = slot
         .iter()
-        .filter(|t| {
-            matches!(
-                t.status.state,
-                TaskState::Complete | TaskState::Failed | TaskState::Rejected
-            ) && t.status.timestamp >= since
-        })
+        .filter(|t| ended(t) && t.status.timestamp >= since)
         .count() as u64;
     // max_attempts 0 means unlimited, as in Docker.
     match policy.max_attempts.filter(|m| *m > 0) {

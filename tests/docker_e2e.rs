@@ -1,6 +1,6 @@
 //! Docker end-to-end: a real `swarmd up` drives the local engine. Convergence, replacement of a
-//! killed container, scaling, global services, jobs, and a restart that adopts the running
-//! containers. Ports 23000-23099.
+//! killed container (prepared during the restart delay), scaling, global services, jobs, and a
+//! restart that adopts the running containers. Ports 23000-23099.
 
 #[path = "daemon_support/mod.rs"]
 mod daemon_support;
@@ -56,19 +56,24 @@ fn a_three_service_stack_converges_on_docker() {
     assert_eq!(body, "hello");
 }
 
+/// Runs one `app` replica (Docker's default restart delay, 5 s) and `docker kill`s its
+/// container: the task's id and container, and the instant just before the kill.
+fn kill_one_replica(cluster: &Cluster) -> (String, String, Instant) {
+    cluster.apply(&format!("services:\n  app:\n{}", sleeper(1)));
+    let before = cluster.wait_running("app", 1);
+    let id = |key: &str| before[0][key].as_str().expect(key).to_owned();
+    let (task, container) = (id("id"), id("container_id"));
+    let killed = Instant::now();
+    docker_ok(&["kill", &container]);
+    (task, container, killed)
+}
+
 #[test]
 fn a_killed_container_is_replaced_in_its_slot() {
     let Some(cluster) = Cluster::start("e2ekill") else {
         return;
     };
-    cluster.apply(&format!("services:\n  app:\n{}", sleeper(1)));
-    let before = cluster.wait_running("app", 1);
-    let old_task = before[0]["id"].as_str().expect("task id").to_owned();
-    let old_container = before[0]["container_id"]
-        .as_str()
-        .expect("container id")
-        .to_owned();
-    docker_ok(&["kill", &old_container]);
+    let (old_task, old_container, _) = kill_one_replica(&cluster);
     let after = cluster.wait("a replacement task in slot 1", || {
         let tasks = cluster.tasks();
         let old_failed = tasks
@@ -81,6 +86,39 @@ fn a_killed_container_is_replaced_in_its_slot() {
     assert_eq!(after[0]["slot"], 1, "same slot");
     assert_ne!(after[0]["container_id"], old_container.as_str());
     cluster.wait_running("app", 1);
+}
+
+#[test]
+fn a_killed_tasks_replacement_is_created_during_the_restart_delay_and_started_after_it() {
+    let Some(cluster) = Cluster::start("e2eprepare") else {
+        return;
+    };
+    let (_, _, killed) = kill_one_replica(&cluster);
+    let prepared = cluster.wait("a replacement prepared during the delay", || {
+        let tasks = cluster.tasks();
+        tasks
+            .into_iter()
+            .find(|t| t["service"] == "app" && t["state"] == "ready")
+    });
+    assert!(
+        killed.elapsed() < Duration::from_secs(5),
+        "prepared within the delay"
+    );
+    let container = prepared["container_id"].as_str().expect("container id");
+    assert_eq!(
+        docker_ok(&["inspect", "-f", "{{.State.Status}}", container]),
+        "created",
+        "created, not started"
+    );
+    let after = cluster.wait("the prepared task running", || {
+        let running = cluster.running("app");
+        (running.len() == 1 && running[0]["id"] == prepared["id"]).then_some(running)
+    });
+    assert!(
+        killed.elapsed() >= Duration::from_secs(5),
+        "not started before the delay"
+    );
+    assert_eq!(after[0]["container_id"], container, "its container started");
 }
 
 #[test]

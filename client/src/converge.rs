@@ -1,7 +1,8 @@
 //! Whether a stack has converged after an apply (`apply --wait`): pure, over the records a
 //! client polls, so the rules are tested without a cluster. What the cluster will do next is
 //! judged by the controllers' own functions ([`same_runtime`], [`desired_slots`],
-//! [`restart::decisions`]), never a copy, so `--wait` gives up only when the cluster does.
+//! [`restart::decisions`], [`restart::delayed`]), never a copy, so `--wait` gives up only when
+//! the cluster does.
 //!
 //! A service is done when each slot it wants (replicas 1..n, or each eligible node) has a task
 //! running the spec it had right after the apply (task snapshots run the same containers), no
@@ -19,7 +20,7 @@ use controllers::{ClusterView, ServiceObj, TaskObj};
 use model::service::{RestartCondition, ServiceSpec, UpdateState};
 use model::{Kind, TaskSpec, TaskState, Timestamp};
 use serde::Serialize;
-use wire::Record;
+use wire::{Record, TaskRow};
 
 use super::ps::task_rows;
 
@@ -188,11 +189,17 @@ impl Judged<'_> {
             .collect();
         let rows = task_rows(std::slice::from_ref(self.record), &applied_tasks, nodes);
         let (given_up, notes) = self.restart_outlook(now);
+        // A replacement prepared during the restart delay says what it waits for.
+        let delayed = restart::delayed(svc, self.view, now);
+        let why = |r: &TaskRow| -> Option<String> {
+            let waits = delayed.iter().find(|(id, _)| *id == r.id);
+            waits.map(|(_, m)| m.clone()).or_else(|| r.error.clone())
+        };
         // A note on a held slot carries its task's error: that task's row need not repeat it.
         let mut problems: Vec<String> = rows
             .iter()
             .filter(|r| !r.history)
-            .filter_map(|r| Some((r.name.as_str(), r.error.as_deref()?)))
+            .filter_map(|r| Some((r.name.as_str(), why(r)?)))
             .filter(|(_, error)| !notes.iter().any(|n| n.contains(error)))
             .map(|(name, error)| format!("{name}: {error}"))
             .collect();

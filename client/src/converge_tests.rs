@@ -214,6 +214,26 @@ fn attempts_outside_the_restart_window_do_not_count_and_the_window_is_waited_out
 }
 
 #[test]
+fn a_replacement_prepared_during_the_restart_delay_says_what_it_waits_for() {
+    let svc = with_policy(json!({"delay": "5s"}));
+    let failed = failed_at(&svc, "t1", 1, "shutdown", NOW.0 - 1_000);
+    let status = json!({"state": "ready", "message": "ready to start"});
+    let mut prepared = task_of(&svc, "t2", 1, "ready", status);
+    prepared.spec["start_at"] = json!(NOW.0 + 4_000);
+    let mut c = Convergence::new(Timestamp(0));
+    let p = c
+        .observe(std::slice::from_ref(&svc), &[failed, prepared], &[], NOW)
+        .remove(0);
+    assert_eq!(p.verdict, Verdict::Converging);
+    assert_eq!(
+        p.problems,
+        [
+            "web.1: restart 1 delayed 5s by the restart policy, after task web.1 (t1) failed: exit code 3"
+        ]
+    );
+}
+
+#[test]
 fn an_empty_deploy_runs_the_same_containers_as_none() {
     let svc = service(json!({"image": "a", "deploy": {}}), Value::Null);
     let mut t = task("t1", 1, 1, "a", "running", json!({"state": "running"}));

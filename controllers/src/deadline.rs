@@ -3,15 +3,16 @@
 //! kube-runtime's terms). The runner sleeps until then (or until a commit) instead of polling.
 //!
 //! Each entry mirrors a comparison against `now` in a controller: a restart held until its
-//! release time (scheduler), a slot cooling down for `update_config.delay` and the `monitor`
-//! window before an update is called completed (update), a node down for longer than the grace
-//! period (node drain), and a restart attempt leaving the restart policy's `window` (restart).
+//! release time (scheduler) or prepared until its `start_at` (handoff), a slot cooling down for
+//! `update_config.delay` and the `monitor` window before an update is called completed
+//! (update), a node down for longer than the grace period (node drain), and a restart attempt
+//! leaving the restart policy's `window` (restart).
 
 use model::service::UpdateState;
 use model::{NodeState, TaskState, Timestamp};
 
-use crate::tasks::{RolloutConfig, after, is_live, millis, same_runtime};
-use crate::{ClusterView, ServiceObj};
+use crate::tasks::{RolloutConfig, after, ended, is_live, millis, same_runtime};
+use crate::{ClusterView, ServiceObj, handoff};
 
 /// The earliest instant after `now` at which a pass over `view` could decide something it
 /// would not decide at `now`; `None` when only a store change can.
@@ -20,6 +21,11 @@ pub fn next(view: &ClusterView, now: Timestamp, node_down_grace_ms: i64) -> Opti
         let waiting = t.status.state == TaskState::Pending && t.status.node_id.is_none();
         waiting.then_some(t.status.timestamp)
     });
+    let prepared = view
+        .tasks
+        .values()
+        .filter(|t| handoff::prepared(t))
+        .filter_map(|t| t.spec.start_at);
     let grace = view.nodes.values().filter_map(|n| {
         let down = matches!(n.status.state, NodeState::Down | NodeState::Disconnected);
         // `dead_for` orphans once the silence is strictly longer than the grace.
@@ -31,7 +37,8 @@ pub fn next(view: &ClusterView, now: Timestamp, node_down_grace_ms: i64) -> Opti
         .services
         .values()
         .flat_map(|svc| update_deadlines(svc, view).chain(restart_window_deadlines(svc, view)));
-    held.chain(grace)
+    held.chain(prepared)
+        .chain(grace)
         .chain(services)
         .filter(|at| *at > now)
         .min()
@@ -99,12 +106,7 @@ fn restart_window_deadlines<'a>(
         .filter(|w| w.0 > 0);
     window.into_iter().flat_map(move |window| {
         view.tasks_of(&svc.id)
-            .filter(|t| {
-                matches!(
-                    t.status.state,
-                    TaskState::Complete | TaskState::Failed | TaskState::Rejected
-                )
-            })
+            .filter(|t| ended(t))
             // `decide` counts attempts with `timestamp >= now - window`.
             .map(move |t| Timestamp(t.status.timestamp.0.saturating_add(millis(window)) + 1))
     })

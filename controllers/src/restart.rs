@@ -3,18 +3,23 @@
 //! A task is never restarted in place. When the policy allows (condition `any`, or
 //! `on-failure` after a failure; attempts within `window` not above `max_attempts`), the ended
 //! task is acknowledged (desired SHUTDOWN) and, atomically in the same pass, a replacement is
-//! created in its slot. With a delay the replacement is created held: PENDING with its
-//! timestamp set to the release time (the scheduler leaves it alone until then) and a message
-//! saying so. When the policy says no, the ended task stays as it is, so the slot keeps the
-//! record of why it is empty, and an exhausted policy is explained on the service status.
+//! created in its slot. With a delay, as in SwarmKit, the replacement of a task that ran is
+//! created wanting READY: placed and prepared (image, container) during the delay, and started
+//! by [`crate::handoff`] at its `start_at`, so only the start is left once the delay is over. The
+//! replacement of a task that never ran is held instead: PENDING with its timestamp set to the
+//! release time (the scheduler leaves it alone until then). Either way its message says why.
+//! The delay counts from when the task ended ([`release_at`]). When the policy says no, the
+//! ended task stays as it is, so the slot keeps the record of why it is empty, and an exhausted
+//! policy is explained on the service status.
 
 use std::collections::BTreeSet;
 
 use model::service::{RestartCondition, RestartPolicy, ServiceStatus};
 use model::{Duration, TaskState, TaskStatus, Timestamp};
 
+use crate::handoff::prepared;
 use crate::service::desired_slots;
-use crate::tasks::{Fate, Namer, SlotKey, after, fate, millis, shut_down, slots_of};
+use crate::tasks::{Fate, Namer, SlotKey, after, ended, fate, millis, shut_down, slots_of};
 use crate::{Action, ClusterView, ServiceObj, TaskObj};
 
 /// Docker's default delay between restarts.
@@ -58,9 +63,8 @@ pub fn reconcile_service(
             Decision::Restart { attempt } => {
                 out.push(shut_down(latest));
                 let delay = policy.delay.unwrap_or(DEFAULT_RESTART_DELAY);
-                let ended = ended_task(svc, view, latest);
-                let status = held_status(&ended, attempt, &policy, delay, now);
-                out.push(namer.task_with(svc, &key, status));
+                let message = restart_message(svc, view, latest, attempt, &policy, delay);
+                out.push(replacement(svc, &key, latest, delay, message, now, namer));
             }
         }
     }
@@ -110,6 +114,31 @@ pub fn decisions<'a>(
         .collect()
 }
 
+/// For every replacement of `svc` prepared and waiting out the restart delay (READY until its
+/// `start_at`), its id and why it waits: `restart 2 delayed 5s by the restart policy, after task
+/// web.1 (…) failed: …`. Its own status message is the agent's by then, so `apply --wait` and
+/// the like say why the slot is not running yet from this.
+pub fn delayed(svc: &ServiceObj, view: &ClusterView, now: Timestamp) -> Vec<(String, String)> {
+    let policy = policy_of(svc);
+    let delay = policy.delay.unwrap_or(DEFAULT_RESTART_DELAY);
+    let mut out = Vec::new();
+    for tasks in slots_of(view, &svc.id).into_values() {
+        let waiting = tasks
+            .iter()
+            .find(|t| prepared(t) && t.spec.start_at.is_some_and(|at| at > now));
+        let Some(waiting) = waiting else { continue };
+        let Some(pos) = tasks.iter().rposition(|t| ended(t)) else {
+            continue;
+        };
+        let before = &tasks[..=pos];
+        if let Decision::Restart { attempt } = decide(&policy, before, before[pos], now) {
+            let message = restart_message(svc, view, before[pos], attempt, &policy, delay);
+            out.push((waiting.id.clone(), message));
+        }
+    }
+    out
+}
+
 /// What `policy` decides for a slot (`slot` oldest first) whose newest task `latest` ended:
 /// attempts are the slot's endings within `window`; `max_attempts` 0 or unset is unlimited.
 fn decide(policy: &RestartPolicy, slot: &[&TaskObj], latest: &TaskObj, now: Timestamp) -> Decision {
@@ -128,12 +157,7 @@ fn decide(policy: &RestartPolicy, slot: &[&TaskObj], latest: &TaskObj, now: Time
         });
     let attempt = slot
         .iter()
-        .filter(|t| {
-            matches!(
-                t.status.state,
-                TaskState::Complete | TaskState::Failed | TaskState::Rejected
-            ) && t.status.timestamp >= since
-        })
+        .filter(|t| ended(t) && t.status.timestamp >= since)
         .count() as u64;
     // max_attempts 0 means unlimited, as in Docker.
     match policy.max_attempts.filter(|m| *m > 0) {
@@ -142,15 +166,69 @@ fn decide(policy: &RestartPolicy, slot: &[&TaskObj], latest: &TaskObj, now: Time
     }
 }
 
-/// NEW when there is no delay; else PENDING until `now + delay`, saying why, with the ended
-/// task's id and error (the replacement is what `ps` and `apply --wait` show for the slot).
-fn held_status(
-    ended: &str,
+/// How far back an end stamped by a node may move the start of the delay: a report reaches the
+/// controllers within a status window and a commit, and a node whose clock lags the manager's
+/// must not shorten the delay by more than this.
+pub const END_STAMP_CREDIT: Duration = Duration::from_secs(1);
+
+/// When the replacement of `ended` may start: `delay` after the task ended as its node stamped
+/// it (the engine's exit, seen by the agent), not after this pass saw the report. Node and
+/// manager both stamp with their wall clock, so the stamp is taken within `now -`
+/// [`END_STAMP_CREDIT`] and `now`.
+pub fn release_at(ended: &TaskObj, delay: Duration, now: Timestamp) -> Timestamp {
+    let earliest = Timestamp(now.0.saturating_sub(millis(END_STAMP_CREDIT)));
+    after(ended.status.timestamp.clamp(earliest, now), delay)
+}
+
+/// The replacement of `ended` in `key`: NEW once the delay is over (or there is none); before,
+/// prepared wanting READY until `start_at` when `ended` ran, else held PENDING until then.
+///
+/// A task that never reached RUNNING (no `started_at`: its image is missing, its container
+/// could not be created or started, it never turned healthy) is not prepared ahead: it may
+/// fail again while preparing, and a replacement failing in preparation would be restarted at
+/// the speed of a create, not once per delay. Held unplaced, it is only tried after the delay.
+fn replacement(
+    svc: &ServiceObj,
+    key: &SlotKey,
+    ended: &TaskObj,
+    delay: Duration,
+    message: String,
+    now: Timestamp,
+    namer: &mut Namer,
+) -> Action {
+    let release = release_at(ended, delay, now);
+    let ran = ended.status.started_at.is_some();
+    let status = |state, timestamp| TaskStatus {
+        state,
+        message: message.clone(),
+        timestamp,
+        ..TaskStatus::default()
+    };
+    if release <= now {
+        return namer.task_with(svc, key, status(TaskState::New, now));
+    }
+    if !ran {
+        return namer.task_with(svc, key, status(TaskState::Pending, release));
+    }
+    let mut task = namer.task_with(svc, key, status(TaskState::New, now));
+    if let Action::CreateTask { spec, .. } = &mut task {
+        spec.desired_state = TaskState::Ready;
+        spec.start_at = Some(release);
+    }
+    task
+}
+
+/// `restart 2 of 3 delayed 5s by the restart policy, after task web.1 (…) failed: …`: the
+/// attempt, the delay and the ended task with its error (the replacement is what `ps` and
+/// `apply --wait` show for the slot).
+fn restart_message(
+    svc: &ServiceObj,
+    view: &ClusterView,
+    ended: &TaskObj,
     attempt: u64,
     policy: &RestartPolicy,
     delay: Duration,
-    now: Timestamp,
-) -> TaskStatus {
+) -> String {
     let of = policy
         .max_attempts
         .filter(|m| *m > 0)
@@ -160,20 +238,8 @@ fn held_status(
     } else {
         format!(" delayed {delay} by the restart policy,")
     };
-    let message = format!("restart {attempt}{of}{held} after task {ended}");
-    if delay.0 == 0 {
-        return TaskStatus {
-            message,
-            timestamp: now,
-            ..TaskStatus::default()
-        };
-    }
-    TaskStatus {
-        state: TaskState::Pending,
-        message,
-        timestamp: after(now, delay),
-        ..TaskStatus::default()
-    }
+    let ended = ended_task(svc, view, ended);
+    format!("restart {attempt}{of}{held} after task {ended}")
 }
 
 /// `web.2 (00000000002a0001) failed: exit code 3`: a task as `ps` names it (the store name

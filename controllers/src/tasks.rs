@@ -20,14 +20,18 @@ pub fn is_live(task: &TaskObj) -> bool {
     is_wanted(task) && !task.status.state.is_terminal()
 }
 
+/// Exited, failed or refused: how a task ends by itself (what the restart policy counts).
+pub fn ended(task: &TaskObj) -> bool {
+    matches!(
+        task.status.state,
+        TaskState::Complete | TaskState::Failed | TaskState::Rejected
+    )
+}
+
 /// Ended by itself (exit, failure, refusal) while still wanted: the restart policy decides what
 /// follows. Tasks the orchestrator stopped (shutdown, orphaned) are simply replaced.
 pub fn ended_on_its_own(task: &TaskObj) -> bool {
-    is_wanted(task)
-        && matches!(
-            task.status.state,
-            TaskState::Complete | TaskState::Failed | TaskState::Rejected
-        )
+    is_wanted(task) && ended(task)
 }
 
 /// The node a task was placed on, or for a global task the node it is bound to.
@@ -292,6 +296,7 @@ impl Namer {
                 service_spec: svc.spec.clone(),
                 spec_version: spec_version(svc),
                 desired_state,
+                start_at: None,
             },
             status,
         }

@@ -116,6 +116,10 @@ pub struct TaskSpec {
     /// Where the orchestrator wants the task to go.
     #[serde(default)]
     pub desired_state: TaskState,
+    /// Not started before this instant: a restart delay's end. Until then the task is placed
+    /// and prepared, wanting READY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<Timestamp>,
 }
 
 /// What the agent observed of a task.

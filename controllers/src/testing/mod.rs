@@ -258,6 +258,7 @@ impl TaskObj {
                 } else {
                     TaskState::Running
                 },
+                start_at: None,
             },
             status: TaskStatus {
                 state: TaskState::Running,
@@ -298,6 +299,12 @@ impl TaskObj {
     /// Status timestamp (ms).
     pub fn at(mut self, ms: i64) -> TaskObj {
         self.status.timestamp = Timestamp(ms);
+        self
+    }
+
+    /// Reported RUNNING at `ms` (it ran, so its restart is prepared ahead).
+    pub fn started(mut self, ms: i64) -> TaskObj {
+        self.status.started_at = Some(Timestamp(ms));
         self
     }
 

@@ -6,7 +6,7 @@ use model::{Duration, TaskState, Timestamp};
 
 use super::NOW;
 use crate::testing::Sim;
-use crate::{NodeObj, ServiceObj, Settings, TaskObj, reconcile_pass, view};
+use crate::{Action, NodeObj, ServiceObj, Settings, TaskObj, reconcile_pass, view};
 
 fn restart(delay_secs: u64) -> RestartPolicy {
     RestartPolicy {
@@ -152,7 +152,7 @@ fn an_exhausted_slot_is_due_when_its_oldest_attempt_leaves_the_window() {
 }
 
 #[test]
-fn the_kill_path_costs_one_pass_at_the_failure_and_one_at_the_release() {
+fn the_kill_path_costs_one_pass_at_the_failure_and_one_at_the_release_or_start() {
     let failed = |svc: &ServiceObj| {
         TaskObj::test(svc, 1)
             .on("n1")
@@ -168,7 +168,34 @@ fn the_kill_path_costs_one_pass_at_the_failure_and_one_at_the_release() {
     assert_eq!(placed[0].3.state, TaskState::Assigned);
     assert_eq!(pass.requeue_at, None);
 
-    // A delay: held by the first pass, placed by the one pass at the deadline.
+    // A delay after a task that ran: the first pass creates the replacement placed and wanting
+    // READY; once the agent prepared it, the one pass at the deadline starts it.
+    let prepared = ServiceObj::test("web").restart(restart(5));
+    let ran = failed(&prepared).started(NOW.0 - 60_000);
+    let mut sim = Sim::new(view![prepared, NodeObj::test("n1"), ran]);
+    let first = sim.pass();
+    let made = super::created(&first);
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].3.state, TaskState::Assigned, "placed at once");
+    assert_eq!(sim.deadline(), Some(Timestamp(NOW.0 + 5_000)));
+    sim.agents();
+    assert!(sim.pass().is_empty(), "nothing to do before the deadline");
+    sim.now = sim.deadline().expect("due at the start time");
+    let release = sim.pass();
+    assert!(
+        release.iter().any(|a| matches!(
+            a,
+            Action::SetDesiredState {
+                desired: TaskState::Running,
+                ..
+            }
+        )),
+        "{release:#?}"
+    );
+    assert_eq!(sim.deadline(), None);
+
+    // A delay after a task that never ran: held by the first pass, placed by the one pass at
+    // the deadline.
     let held = ServiceObj::test("web").restart(restart(5));
     let mut sim = Sim::new(view![held.clone(), NodeObj::test("n1"), failed(&held)]);
     sim.pass();

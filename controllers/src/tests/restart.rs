@@ -1,5 +1,5 @@
 use model::service::{RestartCondition, RestartPolicy};
-use model::{Duration, TaskState, Timestamp};
+use model::{Duration, TaskSpec, TaskState, TaskStatus, Timestamp};
 
 use super::{NOW, created, shut};
 use crate::testing::Sim;
@@ -80,29 +80,104 @@ fn condition_any_restarts_a_task_that_exited_cleanly() {
     assert_eq!(created(&restart::reconcile(&view, NOW)).len(), 1);
 }
 
-#[test]
-fn a_delayed_restart_is_held_pending_until_its_timestamp() {
-    let svc = ServiceObj::test("web").restart(RestartPolicy {
-        delay: Some(Duration::from_secs(10)),
+/// The spec and status of every task `actions` create.
+fn created_specs(actions: &[Action]) -> Vec<(TaskSpec, TaskStatus)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::CreateTask { spec, status, .. } => Some((spec.clone(), status.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn delayed(secs: u64) -> ServiceObj {
+    ServiceObj::test("web").restart(RestartPolicy {
+        delay: Some(Duration::from_secs(secs)),
         ..RestartPolicy::default()
-    });
+    })
+}
+
+/// A one-node cluster where `svc`'s first task ran and then failed; with that task's id.
+fn ran_then_failed(svc: ServiceObj) -> (Sim, String) {
+    let name = svc.name.clone();
     let mut sim = Sim::new(view![svc, NodeObj::test("n1")]);
     sim.converge();
-    let first = sim.live("web")[0].id.clone();
+    let first = sim.live(&name)[0].id.clone();
     sim.report(&first, TaskState::Failed);
-    sim.converge();
-    let held = sim.live("web")[0].clone();
-    assert_eq!(held.status.state, TaskState::Pending);
-    assert_eq!(held.status.node_id, None, "not scheduled while held");
-    assert_eq!(held.status.timestamp, Timestamp(sim.now.0 + 10_000));
+    (sim, first)
+}
+
+#[test]
+fn a_task_that_ran_is_replaced_by_one_prepared_during_the_delay_and_started_after_it() {
+    let (mut sim, first) = ran_then_failed(delayed(10));
+    let failed_at = sim.now;
+    let made = created_specs(&restart::reconcile(&sim.view, sim.now));
+    assert_eq!(made.len(), 1);
+    let (spec, status) = &made[0];
     assert_eq!(
-        held.status.message,
+        spec.desired_state,
+        TaskState::Ready,
+        "prepared, not started"
+    );
+    assert_eq!(spec.start_at, Some(Timestamp(failed_at.0 + 10_000)));
+    assert_eq!(
+        status.message,
         format!("restart 1 delayed 10s by the restart policy, after task web.1 ({first}) failed")
     );
-    sim.advance(9_000);
+    sim.converge();
+    let prepared = sim.live("web")[0].clone();
+    assert_eq!(
+        prepared.status.node_id.as_deref(),
+        Some("n1"),
+        "placed at once"
+    );
+    assert_eq!(prepared.status.state, TaskState::Ready, "container created");
+    assert_eq!(
+        restart::delayed(&sim.view.services["web"], &sim.view, sim.now),
+        [(prepared.id.clone(), status.message.clone())],
+        "why it waits, though the agent's message replaced the restart's"
+    );
+    sim.advance(9_999);
+    sim.converge();
+    assert_eq!(sim.live("web")[0].status.state, TaskState::Ready);
+    assert_eq!(sim.live("web")[0].spec.desired_state, TaskState::Ready);
+    sim.advance(1);
+    sim.converge();
+    let started = sim.live("web")[0];
+    assert_eq!(
+        started.id, prepared.id,
+        "the prepared task itself is started"
+    );
+    assert_eq!(
+        (started.spec.desired_state, started.status.state),
+        (TaskState::Running, TaskState::Running)
+    );
+}
+
+#[test]
+fn a_task_that_never_ran_is_replaced_only_after_the_delay() {
+    // A missing image or a failed create: no `started_at`.
+    let svc = delayed(10);
+    let failed = TaskObj::test(&svc, 1)
+        .on("n1")
+        .state(TaskState::Failed)
+        .at(NOW.0);
+    let mut sim = Sim::new(view![svc, NodeObj::test("n1"), failed]);
+    sim.converge();
+    let held = sim.live("web")[0].clone();
+    assert_eq!(held.spec.desired_state, TaskState::Running);
+    assert_eq!(held.status.state, TaskState::Pending);
+    assert_eq!(held.status.node_id, None, "not scheduled while held");
+    assert_eq!(held.status.timestamp, Timestamp(NOW.0 + 10_000));
+    assert_eq!(
+        held.status.message,
+        "restart 1 delayed 10s by the restart policy, after task web.1 (web.1) failed"
+    );
+    sim.advance(9_999);
     sim.converge();
     assert_eq!(sim.live("web")[0].status.state, TaskState::Pending);
-    sim.advance(1_000);
+    sim.advance(1);
     sim.converge();
     assert_eq!(sim.live("web")[0].status.state, TaskState::Running);
     assert_eq!(
@@ -113,11 +188,74 @@ fn a_delayed_restart_is_held_pending_until_its_timestamp() {
 }
 
 #[test]
+fn a_replacement_failing_while_prepared_is_not_retried_at_create_speed() {
+    let (mut sim, _) = ran_then_failed(delayed(5));
+    sim.converge();
+    let prepared = sim.live("web")[0].id.clone();
+    // Its container cannot be created: it fails at once, without having run.
+    sim.report(&prepared, TaskState::Failed);
+    sim.converge();
+    assert_eq!(sim.tasks("web").len(), 3, "one replacement per failure");
+    let held = sim.live("web")[0];
+    assert_eq!(
+        (held.status.state, held.status.node_id.as_deref()),
+        (TaskState::Pending, None),
+        "held unplaced, not prepared again"
+    );
+    assert_eq!(held.status.timestamp, Timestamp(sim.now.0 + 5_000));
+}
+
+#[test]
+fn the_delay_counts_from_when_the_task_ended_as_its_node_stamped_it() {
+    let svc = delayed(5);
+    let release = |ended_at: i64, ran: bool| {
+        let mut failed = TaskObj::test(&svc, 1)
+            .on("n1")
+            .state(TaskState::Failed)
+            .at(ended_at);
+        if ran {
+            failed = failed.started(ended_at - 60_000);
+        }
+        let made = created_specs(&restart::reconcile(&view![svc.clone(), failed], NOW));
+        let (spec, status) = &made[0];
+        spec.start_at.unwrap_or(status.timestamp).0 - NOW.0
+    };
+    assert_eq!(release(NOW.0 - 300, true), 4_700, "reported 300 ms late");
+    assert_eq!(release(NOW.0 - 300, false), 4_700, "held by the same rule");
+    // Node clocks are not the manager's: a stamp ahead of it counts from now, and one far
+    // behind moves the start back by at most a second.
+    assert_eq!(release(NOW.0 + 2_000, true), 5_000);
+    assert_eq!(release(NOW.0 - 60_000, true), 4_000);
+    assert_eq!(release(NOW.0 - 60_000, false), 4_000);
+}
+
+#[test]
 fn the_default_restart_delay_is_five_seconds() {
     let svc = ServiceObj::test("web");
-    let view = view![svc.clone(), TaskObj::test(&svc, 1).state(TaskState::Failed)];
+    let view = view![
+        svc.clone(),
+        TaskObj::test(&svc, 1).state(TaskState::Failed).at(NOW.0)
+    ];
     let made = created(&restart::reconcile(&view, NOW));
     assert_eq!(made[0].3.timestamp, Timestamp(NOW.0 + 5_000));
+}
+
+#[test]
+fn a_failed_job_task_that_ran_is_prepared_and_then_run_to_completion() {
+    let svc = ServiceObj::test("migrate").job(1).restart(RestartPolicy {
+        delay: Some(Duration::from_secs(2)),
+        ..RestartPolicy::default()
+    });
+    let (mut sim, _) = ran_then_failed(svc);
+    sim.converge();
+    assert_eq!(sim.live("migrate")[0].spec.desired_state, TaskState::Ready);
+    sim.advance(2_000);
+    sim.converge();
+    assert_eq!(
+        sim.live("migrate")[0].spec.desired_state,
+        TaskState::Complete,
+        "a job's task is wanted complete, not running"
+    );
 }
 
 #[test]

@@ -42,11 +42,11 @@ for n in $SIZES; do
     2>"$work/swarmd.log" &
   pid=$!
   trap 'kill $pid 2>/dev/null || true' EXIT
-  for _ in $(seq 1 200); do [ -s "$work/data/api.addr" ] && break; sleep 0.05; done
+  for _ in $(seq 1 600); do [ -s "$work/data/api.addr" ] && break; sleep 0.1; done
   host=$(cat "$work/data/api.addr")
   ctl() { "$BIN/swarmctl" --host "$host" "$@"; }
   # The sim node registers itself: wait until the scheduler can count on it.
-  for _ in $(seq 1 200); do ctl node ls -o json | grep -qi '"ready"' && break; sleep 0.05; done
+  for _ in $(seq 1 600); do ctl node ls -o json | grep -qi "\"ready\"" && break; sleep 0.1; done
   idle=$(kib "$pid" VmRSS)
   t=$(now)
   ctl apply --stack scale -f "$work/scale.yml" --wait --timeout "$TIMEOUT" >"$work/apply.log"

@@ -23,6 +23,7 @@ use serde::Serialize;
 use wire::{Record, TaskRow};
 
 use super::ps::task_rows;
+use super::views::tasks_by_service;
 
 /// Where one service stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -103,6 +104,8 @@ impl Convergence {
             .filter(|r| r.kind == Kind::Service)
             .collect();
         services.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        // Each service judges its own tasks only.
+        let by_service = tasks_by_service(tasks);
         services
             .into_iter()
             .map(|record| {
@@ -125,7 +128,8 @@ impl Convergence {
                     view: &snapshot.view,
                     applied: &applied,
                 };
-                judged.judge(tasks, nodes, self.since, now)
+                let own = by_service.get(record.id.as_str()).map(Vec::as_slice);
+                judged.judge(own.unwrap_or_default(), nodes, self.since, now)
             })
             .collect()
     }
@@ -142,7 +146,7 @@ struct Judged<'a> {
 impl Judged<'_> {
     fn judge(
         &self,
-        tasks: &[Record],
+        tasks: &[&Record],
         nodes: &[Record],
         since: Timestamp,
         now: Timestamp,
@@ -185,7 +189,7 @@ impl Judged<'_> {
                     s.service_id == svc.id && same_runtime(&s.service_spec, self.applied)
                 })
             })
-            .cloned()
+            .map(|t| (*t).clone())
             .collect();
         let rows = task_rows(std::slice::from_ref(self.record), &applied_tasks, nodes);
         let (given_up, notes) = self.restart_outlook(now);

@@ -1,6 +1,8 @@
 //! Rows of `service ls` and `stack ls` (DESIGN §6: these JSON shapes are the contract), made
 //! from API records. Pure, so the web UI and tests get the same rows.
 
+use std::collections::HashMap;
+
 use model::service::{ServiceSpec, ServiceStatus};
 use model::{
     Kind, NetworkSpec, NodeRole, NodeSpec, NodeState, NodeStatus, StackSpec, StackStatus, TaskSpec,
@@ -12,15 +14,30 @@ use serde_json::Value;
 use wire::labels::{LABEL_CONTENT_HASH, LABEL_WATCHED_FILE};
 use wire::{Claim, DataRow, NetworkRow, NodeRow, Record, Replicas, ServiceRow, StackRow};
 
+/// Task records by the id of their service, in their order: a view of each service then looks
+/// at its own tasks, not at every task (services x tasks, minutes at 100,000 tasks).
+pub fn tasks_by_service(tasks: &[Record]) -> HashMap<&str, Vec<&Record>> {
+    let mut by_service: HashMap<&str, Vec<&Record>> = HashMap::new();
+    for task in tasks {
+        if let Some(id) = task.spec.get("service_id").and_then(Value::as_str) {
+            by_service.entry(id).or_default().push(task);
+        }
+    }
+    by_service
+}
+
 /// `service ls` rows; `running` counts tasks whose observed state is RUNNING.
 pub fn service_rows(services: &[Record], tasks: &[Record]) -> Vec<ServiceRow> {
+    let by_service = tasks_by_service(tasks);
     services
         .iter()
         .filter(|r| r.kind == Kind::Service)
         .map(|service| {
             let spec: ServiceSpec = service.spec_as().unwrap_or_default();
-            let own: Vec<(TaskSpec, TaskStatus)> = tasks
-                .iter()
+            let own: Vec<(TaskSpec, TaskStatus)> = by_service
+                .get(service.id.as_str())
+                .into_iter()
+                .flatten()
                 .filter_map(|t| Some((t.spec_as::<TaskSpec>().ok()?, t.status_as().ok()?)))
                 .filter(|(spec, _)| spec.service_id == service.id)
                 .collect();

@@ -19,6 +19,7 @@ impl ClusterView {
                 spec,
                 status,
             } => {
+                self.tasks_changed();
                 self.tasks.insert(
                     created_id.to_owned(),
                     TaskObj {
@@ -47,6 +48,7 @@ impl ClusterView {
                 }
             }
             Action::DeleteTask { task_id, .. } => {
+                self.tasks_changed();
                 self.tasks.remove(task_id);
             }
             Action::SetServiceStatus {

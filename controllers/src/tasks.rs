@@ -89,11 +89,7 @@ pub fn slots_of<'a>(
     service_id: &str,
 ) -> BTreeMap<SlotKey, Vec<&'a TaskObj>> {
     let mut slots: BTreeMap<SlotKey, Vec<&TaskObj>> = BTreeMap::new();
-    for task in view
-        .tasks
-        .values()
-        .filter(|t| t.spec.service_id == service_id)
-    {
+    for task in view.tasks_of(service_id) {
         if let Some(key) = SlotKey::of(task) {
             slots.entry(key).or_default().push(task);
         }

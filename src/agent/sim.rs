@@ -37,9 +37,52 @@ pub struct SimContainer {
 #[derive(Default)]
 struct Inner {
     containers: BTreeMap<String, SimContainer>,
+    /// Container id by name and by task id, so a lookup does not scan every container (the
+    /// scale benchmark runs 100,000 of them).
+    by_name: HashMap<String, String>,
+    by_task: HashMap<String, String>,
     /// Images present; `None`: every image is.
     images: Option<BTreeSet<String>>,
     next_id: u64,
+}
+
+impl Inner {
+    fn insert(&mut self, c: SimContainer) {
+        self.by_name.insert(c.name.clone(), c.id.clone());
+        if let Some(task_id) = c.labels.get(LABEL_TASK_ID) {
+            self.by_task.insert(task_id.clone(), c.id.clone());
+        }
+        self.containers.insert(c.id.clone(), c);
+    }
+
+    fn remove(&mut self, id: &str) -> Option<SimContainer> {
+        let c = self.containers.remove(id)?;
+        if self.by_name.get(&c.name).is_some_and(|named| named == id) {
+            self.by_name.remove(&c.name);
+        }
+        if let Some(task_id) = c.labels.get(LABEL_TASK_ID)
+            && self.by_task.get(task_id).is_some_and(|of| of == id)
+        {
+            self.by_task.remove(task_id);
+        }
+        Some(c)
+    }
+
+    /// The container of a task.
+    fn of_task(&self, task_id: &str) -> Option<&SimContainer> {
+        self.by_task
+            .get(task_id)
+            .and_then(|id| self.containers.get(id))
+    }
+
+    /// A container by id or name.
+    fn named(&self, name_or_id: &str) -> Option<&SimContainer> {
+        self.containers.get(name_or_id).or_else(|| {
+            self.by_name
+                .get(name_or_id)
+                .and_then(|id| self.containers.get(id))
+        })
+    }
 }
 
 /// An in-memory container engine.
@@ -92,11 +135,7 @@ impl SimRuntime {
 
     /// The container of a task, if any.
     pub fn container_of(&self, task_id: &str) -> Option<SimContainer> {
-        self.lock()
-            .containers
-            .values()
-            .find(|c| c.labels.get(LABEL_TASK_ID).map(String::as_str) == Some(task_id))
-            .cloned()
+        self.lock().of_task(task_id).cloned()
     }
 
     /// Makes a task's process exit with `code` (a crash, or `docker kill`).
@@ -116,12 +155,8 @@ impl SimRuntime {
     pub fn remove_outside(&self, task_id: &str) {
         let removed = {
             let mut inner = self.lock();
-            let id = inner
-                .containers
-                .values()
-                .find(|c| c.labels.get(LABEL_TASK_ID).map(String::as_str) == Some(task_id))
-                .map(|c| c.id.clone());
-            id.and_then(|id| inner.containers.remove(&id))
+            let id = inner.of_task(task_id).map(|c| c.id.clone());
+            id.and_then(|id| inner.remove(&id))
         };
         if let Some(c) = removed {
             self.emit(&c, EventKind::Destroy);
@@ -131,10 +166,8 @@ impl SimRuntime {
     fn change(&self, task_id: &str, kind: EventKind, f: impl FnOnce(&mut SimContainer)) {
         let changed = {
             let mut inner = self.lock();
-            let c = inner
-                .containers
-                .values_mut()
-                .find(|c| c.labels.get(LABEL_TASK_ID).map(String::as_str) == Some(task_id));
+            let id = inner.of_task(task_id).map(|c| c.id.clone());
+            let c = id.and_then(|id| inner.containers.get_mut(&id));
             c.map(|c| {
                 f(c);
                 c.clone()
@@ -163,12 +196,7 @@ impl SimRuntime {
     }
 
     fn find(&self, name_or_id: &str) -> Option<SimContainer> {
-        let inner = self.lock();
-        inner
-            .containers
-            .get(name_or_id)
-            .or_else(|| inner.containers.values().find(|c| c.name == name_or_id))
-            .cloned()
+        self.lock().named(name_or_id).cloned()
     }
 
     fn update(
@@ -224,17 +252,14 @@ impl ContainerRuntime for SimRuntime {
             .as_ref()
             .filter(|h| !h.disable)
             .map(|_| HealthStatus::Healthy);
-        inner.containers.insert(
-            id.clone(),
-            SimContainer {
-                id: id.clone(),
-                name,
-                labels: container_labels(task, node_id),
-                state: ContainerState::Created,
-                exit_code: None,
-                health,
-            },
-        );
+        inner.insert(SimContainer {
+            id: id.clone(),
+            name,
+            labels: container_labels(task, node_id),
+            state: ContainerState::Created,
+            exit_code: None,
+            health,
+        });
         Ok(id)
     }
 
@@ -279,7 +304,7 @@ impl ContainerRuntime for SimRuntime {
 
     async fn remove(&self, container: &str) -> Result<(), RuntimeError> {
         if let Some(c) = self.find(container) {
-            self.lock().containers.remove(&c.id);
+            self.lock().remove(&c.id);
             self.emit(&c, EventKind::Destroy);
         }
         Ok(())

@@ -40,14 +40,25 @@ pub(super) async fn run<R: ContainerRuntime>(
     let mut released = false;
     let mut last: Option<TaskAssignment> = None;
     loop {
-        let Some(task) = assignment.borrow_and_update().clone() else {
-            if let Some(task) = &last {
-                teardown(&shared, task).await;
-            }
+        // Cloned only when it changed: a worker loops on every poll and event. (Compared, not
+        // `has_changed`: waiting in `idle` already marks a change seen.)
+        let changed = {
+            let current = assignment.borrow_and_update();
+            (last.is_none() || current.as_ref() != last.as_ref()).then(|| current.clone())
+        };
+        if let Some(next) = changed {
+            let Some(next) = next else {
+                if let Some(task) = &last {
+                    teardown(&shared, task).await;
+                }
+                return task_id;
+            };
+            last = Some(next);
+        }
+        let Some(task) = &last else {
             return task_id;
         };
-        last = Some(task.clone());
-        let name = container_name(&task, &shared.node_id);
+        let name = container_name(task, &shared.node_id);
         let observed = match shared.runtime.inspect(&name).await {
             Ok(observed) => observed,
             Err(e) => {
@@ -56,16 +67,16 @@ pub(super) async fn run<R: ContainerRuntime>(
                 continue;
             }
         };
-        let current = current_status(&task, local.as_ref()).clone();
-        let (action, next) = step(&task, &current, observed.as_ref(), shared.clock.now());
+        let current = current_status(task, local.as_ref()).clone();
+        let (action, next) = step(task, &current, observed.as_ref(), shared.clock.now());
         let moved = next.is_some();
         if let Some(next) = next {
             tracing::info!(state = ?next.state, error = next.error.as_deref(), "task status");
             report(&shared, &task_id, &next);
             local = Some(next);
         }
-        let status = current_status(&task, local.as_ref()).clone();
-        publish_backends(&shared, &task, &status, observed.as_ref());
+        let status = current_status(task, local.as_ref()).clone();
+        publish_backends(&shared, task, &status, observed.as_ref());
 
         let result = match action {
             StepAction::Wait => None,
@@ -74,7 +85,7 @@ pub(super) async fn run<R: ContainerRuntime>(
                 released = true;
                 Some(shared.runtime.release(&task_id).await)
             }
-            StepAction::Prepare => Some(prepare(&shared, &task).await.map(|_| ())),
+            StepAction::Prepare => Some(prepare(&shared, task).await.map(|_| ())),
             StepAction::Start => Some(shared.runtime.start(&name).await),
             StepAction::Stop { signal, grace } => Some(
                 shared

@@ -1,6 +1,8 @@
 //! What one node should run, computed from the store: its tasks and exactly the networks,
 //! secrets and configs those tasks need (DESIGN §4: nothing else reaches a node).
 
+use std::collections::HashMap;
+
 use model::service::FileRef;
 use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, TaskSpec, TaskStatus};
 use wire::{Assignments, FileData, NetworkAttachment, TaskAssignment};
@@ -14,15 +16,59 @@ use crate::store::{Index, Record};
 /// terminal-and-acknowledged: once the manager has recorded a terminal state the agent's report
 /// has landed, so the task leaves the set and the agent removes its container.
 pub fn compute(index: &Index, node_id: &str) -> Assignments {
-    let mut tasks: Vec<TaskAssignment> = index
-        .list(Kind::Task)
-        .into_iter()
-        .filter_map(|record| assignment(index, record, node_id))
-        .collect();
-    tasks.sort_by(|a, b| a.task_id.cmp(&b.task_id));
-    Assignments {
-        index: index.applied(),
-        tasks,
+    let mut cache = Cache::default();
+    cache.update(index, node_id);
+    cache.assignments(index.applied())
+}
+
+/// A node's assignments kept from one commit to the next, so a commit costs what it changed: a
+/// task's entry is recomputed only when its record's version moved, or when a service, network,
+/// secret or config (what an assignment also reads) changed.
+#[derive(Debug, Default)]
+pub struct Cache {
+    /// [`Index::changed`] of the kinds an assignment reads besides its task.
+    stamp: [u64; 4],
+    /// Per task id: the record version it was computed at, and the assignment (`None`: the
+    /// task is not this node's).
+    tasks: HashMap<String, (u64, Option<TaskAssignment>)>,
+}
+
+/// The kinds besides tasks that [`assignment`] reads.
+const READ_KINDS: [Kind; 4] = [Kind::Service, Kind::Network, Kind::Secret, Kind::Config];
+
+impl Cache {
+    /// Brings the cache up to `index`; false when the node's assignments stayed as they were.
+    pub fn update(&mut self, index: &Index, node_id: &str) -> bool {
+        let stamp = READ_KINDS.map(|kind| index.changed(kind));
+        let mut changed = stamp != self.stamp;
+        if changed {
+            self.tasks.clear();
+            self.stamp = stamp;
+        }
+        let mut previous = std::mem::take(&mut self.tasks);
+        for record in index.list(Kind::Task) {
+            let entry = match previous.remove(&record.id) {
+                Some(entry) if entry.0 == record.version => entry,
+                old => {
+                    let new = assignment(index, record, node_id);
+                    changed |= old.and_then(|(_, before)| before) != new;
+                    (record.version, new)
+                }
+            };
+            self.tasks.insert(record.id.clone(), entry);
+        }
+        changed || previous.values().any(|(_, a)| a.is_some())
+    }
+
+    /// The assignments as last updated, at raft index `applied`.
+    pub fn assignments(&self, applied: u64) -> Assignments {
+        let mut tasks: Vec<TaskAssignment> =
+            self.tasks.values().filter_map(|(_, a)| a.clone()).collect();
+        tasks.sort_by(|a, b| a.task_id.cmp(&b.task_id));
+        Assignments {
+            index: applied,
+            tasks,
+        }
     }
 }
 

@@ -27,6 +27,8 @@ pub struct DispatcherConfig {
     /// How often the node's status is refreshed (its heartbeat).
     pub heartbeat: Duration,
     /// Wait after a commit before recomputing assignments, so a burst costs one computation.
+    /// Never less than the last computation took: a big node spends at most half its time
+    /// publishing.
     pub debounce: Duration,
 }
 
@@ -89,6 +91,8 @@ impl Dispatcher {
             let mut publish_due = Some(Instant::now());
             let mut window_end: Option<Instant> = None;
             let mut heartbeat_due = self.node.as_ref().map(|_| Instant::now());
+            let mut cache = assignments::Cache::default();
+            let mut gap = self.config.debounce;
             loop {
                 let wake = [publish_due, window_end, heartbeat_due]
                     .into_iter()
@@ -104,8 +108,7 @@ impl Dispatcher {
                     () = &mut shutdown => break,
                     event = events.recv() => match event {
                         Ok(Event::Commit { .. }) | Err(RecvError::Lagged(_)) => {
-                            publish_due
-                                .get_or_insert_with(|| Instant::now() + self.config.debounce);
+                            publish_due.get_or_insert_with(|| Instant::now() + gap);
                         }
                         Ok(_) => {}
                         Err(RecvError::Closed) => break,
@@ -122,7 +125,8 @@ impl Dispatcher {
                         let now = Instant::now();
                         if publish_due.is_some_and(|due| due <= now) {
                             publish_due = None;
-                            self.publish(&publish);
+                            self.publish(&publish, &mut cache);
+                            gap = self.config.debounce.max(now.elapsed());
                         }
                         if window_end.is_some_and(|end| end <= now) {
                             window_end = (!self.write_reports(&mut pending).await)
@@ -149,8 +153,18 @@ impl Dispatcher {
         .await;
     }
 
-    fn publish(&self, publish: &watch::Sender<Assignments>) {
-        let next = self.assignments();
+    fn publish(&self, publish: &watch::Sender<Assignments>, cache: &mut assignments::Cache) {
+        let (applied, changed) = self
+            .store
+            .read(|index| (index.applied(), cache.update(index, &self.node_id)));
+        if !changed {
+            publish.send_if_modified(|current| {
+                current.index = applied;
+                false
+            });
+            return;
+        }
+        let next = cache.assignments(applied);
         // The agent is woken only when its task set changed, not on every commit.
         publish.send_if_modified(|current| {
             let changed = current.tasks != next.tasks;

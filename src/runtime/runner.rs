@@ -43,6 +43,8 @@ pub struct Runner {
     config: RunnerConfig,
     /// Unreadable records already warned about (so later passes do not repeat the warning).
     warned: BTreeSet<(Kind, String)>,
+    /// The last pass's snapshot: the next one decodes only what changed since.
+    last: Snapshot,
 }
 
 /// What one pass did.
@@ -76,6 +78,7 @@ impl Runner {
             store,
             config,
             warned: BTreeSet::new(),
+            last: Snapshot::default(),
         }
     }
 
@@ -118,10 +121,9 @@ impl Runner {
                 requeue_after: None,
             };
         }
-        let (applied, records) = self
-            .store
-            .read(|index| (index.applied(), Snapshot::records(index)));
-        let snapshot = Snapshot::from_records(applied, records);
+        let previous = std::mem::take(&mut self.last);
+        let changes = self.store.read(|index| Snapshot::changes(index, &previous));
+        let snapshot = previous.updated(changes);
         self.warn_unreadable(&snapshot);
         let now = self.store.clock().now();
         let span = info_span!(
@@ -136,11 +138,15 @@ impl Runner {
             let requeue_after = pass.requeue_at.map(|at| {
                 Duration::from_millis(u64::try_from(at.0.saturating_sub(now.0)).unwrap_or(0))
             });
-            (command_for(pass.actions, &snapshot, now), requeue_after)
+            let command = command_for(pass.actions, &snapshot, now);
+            (command, requeue_after, snapshot)
         })
         .await;
         let (command, requeue_after) = match decided {
-            Ok((command, requeue_after)) => (command, requeue_after),
+            Ok((command, requeue_after, snapshot)) => {
+                self.last = snapshot;
+                (command, requeue_after)
+            }
             Err(err) => {
                 warn!(%err, "a controller panicked; retrying shortly");
                 return PassReport {

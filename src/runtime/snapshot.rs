@@ -1,6 +1,6 @@
 //! A typed, read-only copy of what controllers look at, taken in one read of the index.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use controllers::ClusterView;
 use model::{Kind, ObjectMeta};
@@ -56,6 +56,73 @@ impl Snapshot {
             unreadable: typed.unreadable,
         }
     }
+
+    /// What changed in `index` since `previous` was taken: every service, task and node by
+    /// kind, id and version, and clones of only the records `previous` does not hold at that
+    /// version. Cheap enough to run under the index's read lock.
+    pub fn changes(index: &Index, previous: &Snapshot) -> Changes {
+        let mut changes = Changes {
+            applied: index.applied(),
+            ..Changes::default()
+        };
+        for kind in [Kind::Service, Kind::Task, Kind::Node] {
+            for record in index.list(kind) {
+                if previous.version_of(kind, &record.id) == Some(record.version) {
+                    changes.kept.push((kind, record.id.clone()));
+                } else {
+                    changes.records.push(record.clone());
+                }
+            }
+        }
+        changes
+    }
+
+    /// This snapshot brought up to `changes`: unchanged objects are moved over as they are,
+    /// only changed records are decoded (decoding is most of a snapshot's cost).
+    pub fn updated(mut self, changes: Changes) -> Snapshot {
+        let mut next = Snapshot::from_records(changes.applied, changes.records);
+        for (kind, id) in changes.kept {
+            let key = (kind, id);
+            match kind {
+                Kind::Service => {
+                    move_entry(&mut self.view.services, &mut next.view.services, &key.1)
+                }
+                Kind::Task => move_entry(&mut self.view.tasks, &mut next.view.tasks, &key.1),
+                Kind::Node => move_entry(&mut self.view.nodes, &mut next.view.nodes, &key.1),
+                _ => {}
+            }
+            if let Some(metadata) = self.metadata.remove(&key) {
+                next.metadata.insert(key, metadata);
+            }
+        }
+        next
+    }
+
+    /// The version of an object in the view.
+    fn version_of(&self, kind: Kind, id: &str) -> Option<u64> {
+        match kind {
+            Kind::Service => self.view.services.get(id).map(|o| o.version),
+            Kind::Task => self.view.tasks.get(id).map(|o| o.version),
+            Kind::Node => self.view.nodes.get(id).map(|o| o.version),
+            _ => None,
+        }
+    }
+}
+
+/// What [`Snapshot::changes`] found.
+#[derive(Debug, Default)]
+pub struct Changes {
+    applied: u64,
+    /// Objects the previous snapshot holds at their current version.
+    kept: Vec<(Kind, String)>,
+    /// Records new or changed since.
+    records: Vec<Record>,
+}
+
+fn move_entry<T>(from: &mut BTreeMap<String, T>, to: &mut BTreeMap<String, T>, id: &str) {
+    if let Some((id, value)) = from.remove_entry(id) {
+        to.insert(id, value);
+    }
 }
 
 #[cfg(test)]
@@ -103,5 +170,58 @@ mod tests {
             1,
             "metadata of services and tasks only"
         );
+    }
+
+    #[test]
+    fn an_updated_snapshot_equals_a_fresh_one_and_decodes_only_what_changed() {
+        let mut index = Index::default();
+        let meta = |name: &str| ObjectMeta {
+            name: name.into(),
+            ..ObjectMeta::default()
+        };
+        let create = |name: &str| Op::Create {
+            kind: Kind::Task,
+            metadata: meta(name),
+            spec: json!({
+                "service_id": "s",
+                "slot": 1,
+                "service_spec": {"image": "busybox"},
+                "spec_version": 1,
+                "desired_state": "running",
+            }),
+            status: serde_json::Value::Null,
+        };
+        let at = |ops| Command {
+            at: Timestamp(1),
+            ops,
+        };
+        index.apply(1, &at(vec![create("a"), create("b"), create("c")]));
+        let first = Snapshot::take(&index);
+        let ids: Vec<String> = first.view.tasks.keys().cloned().collect();
+        index.apply(
+            2,
+            &at(vec![
+                Op::SetStatus {
+                    kind: Kind::Task,
+                    id: ids[0].clone(),
+                    expected_version: None,
+                    status: json!({"state": "running"}),
+                },
+                Op::Delete {
+                    kind: Kind::Task,
+                    id: ids[1].clone(),
+                    expected_version: None,
+                },
+                create("d"),
+            ]),
+        );
+        let changes = Snapshot::changes(&index, &first);
+        assert_eq!(changes.kept, vec![(Kind::Task, ids[2].clone())]);
+        assert_eq!(changes.records.len(), 2, "the changed task and the new one");
+        let updated = first.updated(changes);
+        let fresh = Snapshot::take(&index);
+        assert_eq!(updated.view, fresh.view);
+        assert_eq!(updated.metadata, fresh.metadata);
+        assert_eq!(updated.index, 2);
     }
 }

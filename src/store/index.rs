@@ -3,6 +3,7 @@
 //! committed entry.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 
 use model::{Kind, Timestamp};
 
@@ -10,7 +11,8 @@ use super::command::{Applied, Command, Conflict, Op, Rejection};
 use super::record::object_id;
 use super::{Event, Record};
 
-type NameKey = (Kind, Option<String>, String);
+/// An object's name within its kind: (stack, name).
+type NameKey = (Option<String>, String);
 
 /// A change to persist, in order, in the same SQLite transaction as the entry.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,11 +21,15 @@ pub enum Change {
     Remove { kind: Kind, id: String },
 }
 
-/// All objects, indexed by (kind, id) and by (kind, stack, name).
+/// All objects, indexed by (kind, id) and by kind then (stack, name).
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     objects: HashMap<(Kind, String), Record>,
-    names: HashMap<NameKey, String>,
+    /// Ids by kind, then by (stack, name): a kind is listed in order without scanning or
+    /// sorting the others (tasks outnumber everything else by far).
+    names: HashMap<Kind, BTreeMap<NameKey, String>>,
+    /// Log index of the last entry that wrote an object of each kind (a stamp for caches).
+    changed: HashMap<Kind, u64>,
     /// Log index of the last entry applied.
     applied: u64,
 }
@@ -59,28 +65,43 @@ impl Index {
 
     /// One object by name within a stack (`None`: objects outside any stack).
     pub fn find(&self, kind: Kind, stack: Option<&str>, name: &str) -> Option<&Record> {
-        let key = (kind, stack.map(str::to_owned), name.to_owned());
-        self.names.get(&key).and_then(|id| self.get(kind, id))
+        let key = (stack.map(str::to_owned), name.to_owned());
+        self.names
+            .get(&kind)
+            .and_then(|names| names.get(&key))
+            .and_then(|id| self.get(kind, id))
     }
 
     /// Objects of a kind, ordered by stack then name.
     pub fn list(&self, kind: Kind) -> Vec<&Record> {
-        let mut records: Vec<&Record> = self.objects.values().filter(|r| r.kind == kind).collect();
-        records.sort_by(|a, b| {
-            (&a.metadata.stack, &a.metadata.name).cmp(&(&b.metadata.stack, &b.metadata.name))
-        });
-        records
+        self.names
+            .get(&kind)
+            .into_iter()
+            .flat_map(|names| names.values())
+            .filter_map(|id| self.get(kind, id))
+            .collect()
     }
 
-    /// Objects of every kind belonging to `stack`.
+    /// Objects of every kind belonging to `stack`, by kind then name.
     pub fn in_stack(&self, stack: &str) -> Vec<&Record> {
-        let mut records: Vec<&Record> = self
-            .objects
-            .values()
-            .filter(|r| r.metadata.stack.as_deref() == Some(stack))
-            .collect();
-        records.sort_by(|a, b| (a.kind, &a.metadata.name).cmp(&(b.kind, &b.metadata.name)));
-        records
+        let from = (Some(stack.to_owned()), String::new());
+        Kind::ALL
+            .into_iter()
+            .flat_map(|kind| {
+                let names = self.names.get(&kind);
+                names
+                    .into_iter()
+                    .flat_map(|names| names.range((Bound::Included(&from), Bound::Unbounded)))
+                    .take_while(|((s, _), _)| s.as_deref() == Some(stack))
+                    .filter_map(move |(_, id)| self.get(kind, id))
+            })
+            .collect()
+    }
+
+    /// Log index of the last entry that wrote an object of `kind` (0: none since startup).
+    /// Anything derived from the objects of a kind stays valid while this does not move.
+    pub fn changed(&self, kind: Kind) -> u64 {
+        self.changed.get(&kind).copied().unwrap_or(0)
     }
 
     /// Every object (for snapshots), in a stable order.
@@ -158,8 +179,7 @@ impl Index {
                 spec,
                 status,
             } => {
-                let key = (*kind, metadata.stack.clone(), metadata.name.clone());
-                if self.names.contains_key(&key) {
+                if self.named(*kind, &metadata.stack, &metadata.name) {
                     return Err(Rejection::AlreadyExists {
                         kind: *kind,
                         name: metadata.name.clone(),
@@ -196,13 +216,7 @@ impl Index {
                     current.metadata.stack.clone(),
                     current.metadata.name.clone(),
                 ) != (metadata.stack.clone(), metadata.name.clone());
-                if renamed
-                    && self.names.contains_key(&(
-                        *kind,
-                        metadata.stack.clone(),
-                        metadata.name.clone(),
-                    ))
-                {
+                if renamed && self.named(*kind, &metadata.stack, &metadata.name) {
                     return Err(Rejection::AlreadyExists {
                         kind: *kind,
                         name: metadata.name.clone(),
@@ -284,26 +298,32 @@ impl Index {
         (record.id.clone(), Change::Upsert(Box::new(record)), event)
     }
 
+    /// Whether an object of `kind` is named `name` in `stack`.
+    fn named(&self, kind: Kind, stack: &Option<String>, name: &str) -> bool {
+        self.names
+            .get(&kind)
+            .is_some_and(|names| names.contains_key(&(stack.clone(), name.to_owned())))
+    }
+
     fn insert(&mut self, record: Record) {
-        let name_key = (
-            record.kind,
-            record.metadata.stack.clone(),
-            record.metadata.name.clone(),
-        );
-        self.names.insert(name_key, record.id.clone());
+        let name_key = (record.metadata.stack.clone(), record.metadata.name.clone());
+        self.changed.insert(record.kind, self.applied);
+        self.names
+            .entry(record.kind)
+            .or_default()
+            .insert(name_key, record.id.clone());
         self.objects
             .insert((record.kind, record.id.clone()), record);
     }
 
     fn remove(&mut self, kind: Kind, id: &str) -> Option<Record> {
         let record = self.objects.remove(&(kind, id.to_owned()))?;
-        let name_key = (
-            kind,
-            record.metadata.stack.clone(),
-            record.metadata.name.clone(),
-        );
-        if self.names.get(&name_key).is_some_and(|named| named == id) {
-            self.names.remove(&name_key);
+        self.changed.insert(kind, self.applied);
+        let name_key = (record.metadata.stack.clone(), record.metadata.name.clone());
+        if let Some(names) = self.names.get_mut(&kind)
+            && names.get(&name_key).is_some_and(|named| named == id)
+        {
+            names.remove(&name_key);
         }
         Some(record)
     }
@@ -444,5 +464,58 @@ mod tests {
         let (out, _, _) = index.apply(2, &command(vec![delete_a, delete_missing]));
         assert!(matches!(out, Applied::Rejected(Rejection::NotFound { .. })));
         assert!(index.find(Kind::Service, Some("s"), "a").is_some());
+    }
+
+    #[test]
+    fn listings_are_ordered_per_kind_and_stack_and_changes_are_stamped() {
+        let mut index = Index::default();
+        let op = |kind, stack: Option<&str>, name: &str| Op::Create {
+            kind,
+            metadata: ObjectMeta {
+                name: name.into(),
+                labels: Default::default(),
+                stack: stack.map(str::to_owned),
+            },
+            spec: json!({}),
+            status: serde_json::Value::Null,
+        };
+        index.apply(
+            1,
+            &command(vec![
+                op(Kind::Service, Some("b"), "x"),
+                op(Kind::Service, Some("a"), "y"),
+                op(Kind::Service, None, "z"),
+                op(Kind::Network, Some("a"), "n"),
+                op(Kind::Service, Some("a"), "c"),
+                op(Kind::Network, Some("ab"), "m"),
+            ]),
+        );
+        index.apply(2, &command(vec![op(Kind::Network, Some("a"), "o")]));
+        let names = |records: Vec<&Record>| -> Vec<String> {
+            records
+                .iter()
+                .map(|r| format!("{:?}/{}", r.metadata.stack, r.metadata.name))
+                .collect()
+        };
+        assert_eq!(
+            names(index.list(Kind::Service)),
+            ["None/z", "Some(\"a\")/c", "Some(\"a\")/y", "Some(\"b\")/x"]
+        );
+        assert_eq!(
+            names(index.in_stack("a")),
+            [
+                "Some(\"a\")/c",
+                "Some(\"a\")/y",
+                "Some(\"a\")/n",
+                "Some(\"a\")/o"
+            ],
+            "services then networks, by name; stack `ab` is another stack"
+        );
+        assert!(index.list(Kind::Task).is_empty());
+        assert_eq!(
+            (index.changed(Kind::Service), index.changed(Kind::Network)),
+            (1, 2)
+        );
+        assert_eq!(index.changed(Kind::Task), 0);
     }
 }

@@ -1,7 +1,7 @@
 use model::{Kind, ObjectMeta, TaskState, Timestamp};
 use serde_json::{Value, json};
 
-use super::compute;
+use super::{Cache, compute};
 use crate::store::{Applied, Command, Index, Op};
 
 fn create(kind: Kind, name: &str, labels: &[(&str, &str)], spec: Value, status: Value) -> Op {
@@ -138,4 +138,69 @@ fn a_node_gets_its_live_tasks_with_exactly_what_they_need() {
         crate::apply::content_hash("listen 80;"),
         "hash computed when the label is missing"
     );
+}
+
+#[test]
+fn cached_assignments_follow_task_and_secret_changes() {
+    let mut index = Index::default();
+    let plain = |kind, name, spec| create(kind, name, &[], spec, Value::Null);
+    let ids = apply(
+        &mut index,
+        1,
+        vec![
+            plain(Kind::Secret, "token", json!({"content": "one"})),
+            plain(Kind::Service, "web", json!({"image": "busybox"})),
+        ],
+    );
+    let (secret, service) = (&ids[0], &ids[1]);
+    let tasks = apply(
+        &mut index,
+        2,
+        vec![
+            task(service, 1, "n1", TaskState::Running, 1),
+            task(service, 2, "n1", TaskState::Running, 1),
+        ],
+    );
+    let mut cache = Cache::default();
+    let mut cached = |index: &Index| {
+        let changed = cache.update(index, "n1");
+        (changed, cache.assignments(index.applied()))
+    };
+    assert_eq!(cached(&index), (true, compute(&index, "n1")));
+    assert!(!cached(&index).0, "nothing changed");
+    // A task moves to another node; one arrives; the secret's content changes.
+    let status = |node: &str| Op::SetStatus {
+        kind: Kind::Task,
+        id: tasks[1].clone(),
+        expected_version: None,
+        status: json!({"state": "running", "node_id": node}),
+    };
+    apply(
+        &mut index,
+        3,
+        vec![status("n2"), task(service, 3, "n1", TaskState::Running, 2)],
+    );
+    let (changed, got) = cached(&index);
+    assert!(changed);
+    assert_eq!(got, compute(&index, "n1"));
+    assert_eq!(got.tasks.len(), 2);
+    apply(
+        &mut index,
+        4,
+        vec![Op::Update {
+            kind: Kind::Secret,
+            id: secret.clone(),
+            expected_version: 1,
+            metadata: ObjectMeta {
+                name: "token".into(),
+                labels: Default::default(),
+                stack: Some("shop".into()),
+            },
+            spec: json!({"content": "two"}),
+        }],
+    );
+    let (changed, got) = cached(&index);
+    assert!(changed);
+    assert_eq!(got, compute(&index, "n1"));
+    assert!(got.tasks.iter().all(|t| t.secrets[0].content == "two"));
 }

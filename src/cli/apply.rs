@@ -36,7 +36,7 @@ pub struct Args {
     pub timeout: std::time::Duration,
 }
 
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(text: &str) -> Result<std::time::Duration, model::units::UnitError> {
     model::Duration::parse(text).map(model::Duration::as_std)
 }
 

@@ -27,7 +27,9 @@ pub mod volume;
 
 pub use compose::ComposeFile;
 pub use config::ConfigSpec;
-pub use constraint::{Constraint, ConstraintKey, ConstraintOp, PlacementPreference};
+pub use constraint::{
+    Constraint, ConstraintError, ConstraintKey, ConstraintOp, PlacementPreference,
+};
 pub use manifest::{Manifest, ManifestSpec};
 pub use meta::{Kind, Object, ObjectMeta, Timestamp};
 pub use network::{Ipam, IpamPool, NetworkSpec};

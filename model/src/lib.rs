@@ -31,7 +31,7 @@ pub use constraint::{
     Constraint, ConstraintError, ConstraintKey, ConstraintOp, PlacementPreference,
 };
 pub use manifest::{Manifest, ManifestSpec};
-pub use meta::{Kind, Object, ObjectMeta, Timestamp};
+pub use meta::{Kind, Object, ObjectMeta, Timestamp, UnknownKind};
 pub use network::{Ipam, IpamPool, NetworkSpec};
 pub use node::{Availability, NodeRole, NodeSpec, NodeState, NodeStatus};
 pub use secret::SecretSpec;

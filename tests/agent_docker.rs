@@ -586,3 +586,24 @@ async fn ingress_balances_a_published_port_over_the_running_tasks() {
     .await;
     agent.stop().await;
 }
+
+/// The engine's "No such container" is a typed not-found that keeps the engine's error, so the
+/// logs of a task whose container the agent removed end quietly (src/daemon/logs.rs).
+#[tokio::test]
+async fn a_missing_container_is_a_typed_not_found() {
+    use futures_util::StreamExt;
+    use swarm::agent::ContainerRuntime;
+    let Some(env) = setup("nosuch") else { return };
+    let runtime = env.runtime().await;
+    let missing = format!("{}-never-created", env.stack);
+    let first = runtime.logs(&missing, false, None).next().await;
+    let Some(Err(err)) = first else {
+        panic!("logs of a missing container: {first:?}")
+    };
+    assert!(err.is_not_found(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("docker logs failed: No such container: {missing}")
+    );
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+}

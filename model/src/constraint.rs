@@ -27,10 +27,54 @@ pub enum ConstraintKey {
 const KEY_HELP: &str = "use node.id, node.hostname, node.role, node.platform.os, node.platform.arch, \
                         node.labels.<label> or engine.labels.<label>";
 
+/// Why a constraint or a spread preference does not parse; the message says what to write.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConstraintError {
+    /// A key that is no node attribute or label.
+    #[error("unknown constraint key `{0}`: {KEY_HELP}")]
+    UnknownKey(String),
+    /// `node.labels.` with no label after it.
+    #[error("constraint key `{0}` names no label: write e.g. `{0}zone`")]
+    NoLabel(String),
+    /// Neither `==` nor `!=`.
+    #[error(
+        "constraint `{0}` has no `==` or `!=` operator (swarm constraints look like \
+         `node.hostname==foo` or `node.labels.disk!=ssd`)"
+    )]
+    NoOperator(String),
+    /// Nothing on one side of the operator.
+    #[error(
+        "constraint `{text}` needs a key and a value on either side of `{op}` (e.g. `node.role{op}manager`)"
+    )]
+    MissingSide {
+        /// The constraint as written.
+        text: String,
+        /// Its operator.
+        op: ConstraintOp,
+    },
+    /// Two comparisons in one constraint.
+    #[error("constraint `{0}` has more than one operator; write one comparison per constraint")]
+    ManyOperators(String),
+    /// `node.role` compared with something other than `manager` or `worker`.
+    #[error("constraint `{text}`: node.role is `manager` or `worker`, not `{value}`")]
+    UnknownRole {
+        /// The constraint as written.
+        text: String,
+        /// The role it names.
+        value: String,
+    },
+    /// A spread preference over something that is no node attribute or label.
+    #[error(
+        "cannot spread over `{0}`: spread over node.labels.<label>, engine.labels.<label> or a \
+         node attribute (node.id, node.hostname, node.role, node.platform.os, node.platform.arch)"
+    )]
+    BadSpread(String),
+}
+
 impl ConstraintKey {
     /// Parses a key such as `node.hostname` or `node.labels.zone`.
-    pub fn parse(key: &str) -> Result<ConstraintKey, String> {
-        let unknown = || format!("unknown constraint key `{key}`: {KEY_HELP}");
+    pub fn parse(key: &str) -> Result<ConstraintKey, ConstraintError> {
+        let unknown = || ConstraintError::UnknownKey(key.to_owned());
         let label = |prefix: &str| {
             key.get(..prefix.len())
                 .filter(|p| p.eq_ignore_ascii_case(prefix))
@@ -53,11 +97,9 @@ impl ConstraintKey {
     }
 }
 
-fn non_empty_label(name: &str, key: &str) -> Result<String, String> {
+fn non_empty_label(name: &str, key: &str) -> Result<String, ConstraintError> {
     if name.is_empty() {
-        Err(format!(
-            "constraint key `{key}` names no label: write e.g. `{key}zone`"
-        ))
+        Err(ConstraintError::NoLabel(key.to_owned()))
     } else {
         Ok(name.to_owned())
     }
@@ -108,31 +150,25 @@ pub struct Constraint {
 
 impl Constraint {
     /// Parses `KEY==VALUE` or `KEY!=VALUE` (whitespace around tokens allowed).
-    pub fn parse(s: &str) -> Result<Constraint, String> {
+    pub fn parse(s: &str) -> Result<Constraint, ConstraintError> {
         let eq = s.find("==");
         let ne = s.find("!=");
         let (at, op) = match (eq, ne) {
             (Some(e), Some(n)) if n < e => (n, ConstraintOp::Ne),
             (Some(e), _) => (e, ConstraintOp::Eq),
             (None, Some(n)) => (n, ConstraintOp::Ne),
-            (None, None) => {
-                return Err(format!(
-                    "constraint `{s}` has no `==` or `!=` operator (swarm constraints look like \
-                     `node.hostname==foo` or `node.labels.disk!=ssd`)"
-                ));
-            }
+            (None, None) => return Err(ConstraintError::NoOperator(s.to_owned())),
         };
         let key = s[..at].trim();
         let value = s[at + 2..].trim();
         if key.is_empty() || value.is_empty() {
-            return Err(format!(
-                "constraint `{s}` needs a key and a value on either side of `{op}` (e.g. `node.role{op}manager`)"
-            ));
+            return Err(ConstraintError::MissingSide {
+                text: s.to_owned(),
+                op,
+            });
         }
         if value.contains("==") || value.contains("!=") {
-            return Err(format!(
-                "constraint `{s}` has more than one operator; write one comparison per constraint"
-            ));
+            return Err(ConstraintError::ManyOperators(s.to_owned()));
         }
         let key = ConstraintKey::parse(key)?;
         if key == ConstraintKey::NodeRole
@@ -140,9 +176,10 @@ impl Constraint {
                 .iter()
                 .any(|r| r.eq_ignore_ascii_case(value))
         {
-            return Err(format!(
-                "constraint `{s}`: node.role is `manager` or `worker`, not `{value}`"
-            ));
+            return Err(ConstraintError::UnknownRole {
+                text: s.to_owned(),
+                value: value.to_owned(),
+            });
         }
         Ok(Constraint {
             key,
@@ -168,14 +205,9 @@ pub struct PlacementPreference {
 
 impl PlacementPreference {
     /// Parses the `spread` attribute; it must be a node attribute or a node/engine label.
-    pub fn spread_key(&self) -> Result<ConstraintKey, String> {
-        ConstraintKey::parse(self.spread.trim()).map_err(|_| {
-            format!(
-                "cannot spread over `{}`: spread over node.labels.<label>, engine.labels.<label> or a \
-                 node attribute (node.id, node.hostname, node.role, node.platform.os, node.platform.arch)",
-                self.spread
-            )
-        })
+    pub fn spread_key(&self) -> Result<ConstraintKey, ConstraintError> {
+        ConstraintKey::parse(self.spread.trim())
+            .map_err(|_| ConstraintError::BadSpread(self.spread.clone()))
     }
 }
 
@@ -194,7 +226,7 @@ mod tests {
     }
 
     fn err(s: &str) -> String {
-        Constraint::parse(s).expect_err(s)
+        Constraint::parse(s).expect_err(s).to_string()
     }
 
     #[test]
@@ -240,6 +272,13 @@ mod tests {
              node.platform.arch, node.labels.<label> or engine.labels.<label>"
         );
         assert!(err("node.role==boss").contains("`manager` or `worker`"));
+        assert_eq!(
+            Constraint::parse("node.role==boss"),
+            Err(ConstraintError::UnknownRole {
+                text: "node.role==boss".into(),
+                value: "boss".into()
+            })
+        );
         assert!(err("node.labels.==x").contains("names no label"));
         assert!(err("==x").contains("needs a key and a value"));
     }
@@ -255,11 +294,16 @@ mod tests {
             pref("node.hostname").spread_key(),
             Ok(ConstraintKey::NodeHostname)
         );
+        assert_eq!(
+            pref("az").spread_key(),
+            Err(ConstraintError::BadSpread("az".into()))
+        );
         assert!(
             pref("az")
                 .spread_key()
                 .expect_err("bare")
-                .contains("cannot spread over `az`")
+                .to_string()
+                .starts_with("cannot spread over `az`: spread over node.labels.<label>")
         );
         assert_eq!(pref("node.labels.az").to_string(), "spread=node.labels.az");
     }

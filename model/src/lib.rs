@@ -27,9 +27,11 @@ pub mod volume;
 
 pub use compose::ComposeFile;
 pub use config::ConfigSpec;
-pub use constraint::{Constraint, ConstraintKey, ConstraintOp, PlacementPreference};
+pub use constraint::{
+    Constraint, ConstraintError, ConstraintKey, ConstraintOp, PlacementPreference,
+};
 pub use manifest::{Manifest, ManifestSpec};
-pub use meta::{Kind, Object, ObjectMeta, Timestamp};
+pub use meta::{Kind, Object, ObjectMeta, Timestamp, UnknownKind};
 pub use network::{Ipam, IpamPool, NetworkSpec};
 pub use node::{Availability, NodeRole, NodeSpec, NodeState, NodeStatus};
 pub use secret::SecretSpec;

@@ -112,19 +112,20 @@ impl fmt::Display for Kind {
     }
 }
 
+/// A kind name that names no kind.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown kind `{0}`: use Service, Network, Secret, Config, Node, Stack or Task")]
+pub struct UnknownKind(pub String);
+
 impl std::str::FromStr for Kind {
-    type Err = String;
+    type Err = UnknownKind;
 
     /// Parses a kind name case-insensitively (`service`, `Service`), as CLIs write it.
-    fn from_str(s: &str) -> Result<Kind, String> {
+    fn from_str(s: &str) -> Result<Kind, UnknownKind> {
         Kind::ALL
             .into_iter()
             .find(|k| k.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!(
-                    "unknown kind `{s}`: use Service, Network, Secret, Config, Node, Stack or Task"
-                )
-            })
+            .ok_or_else(|| UnknownKind(s.to_owned()))
     }
 }
 

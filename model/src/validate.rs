@@ -179,7 +179,7 @@ impl ServiceSpec {
             if let Err(e) = Constraint::parse(c) {
                 issues.push(Issue::new(
                     path!["deploy", "placement", "constraints", i],
-                    e,
+                    e.to_string(),
                 ));
             }
         }
@@ -187,7 +187,7 @@ impl ServiceSpec {
             if let Err(e) = p.spread_key() {
                 issues.push(Issue::new(
                     path!["deploy", "placement", "preferences", i, "spread"],
-                    e,
+                    e.to_string(),
                 ));
             }
         }

@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, RwLock, Semaphore};
 use wire::TaskAssignment;
 
 use super::docker_spec::{container_body, observed};
-use super::error::RuntimeError;
+use super::error::{RuntimeError, engine_message as message, engine_status as status};
 use super::files::{DEFAULT_FILES_DIR, FileStore};
 use super::logs::split_lines;
 use super::names::{LABEL_NODE_ID, LABEL_TASK_ID, container_name};
@@ -72,13 +72,12 @@ impl DockerRuntime {
     pub async fn connect_with_files_dir(
         files_dir: impl Into<PathBuf>,
     ) -> Result<DockerRuntime, RuntimeError> {
-        let connect = |e: BollardError| RuntimeError::Connect(e.to_string());
         let docker = Docker::connect_with_defaults()
-            .map_err(connect)?
+            .map_err(RuntimeError::Connect)?
             .negotiate_version()
             .await
-            .map_err(connect)?;
-        docker.ping().await.map_err(connect)?;
+            .map_err(RuntimeError::Connect)?;
+        docker.ping().await.map_err(RuntimeError::Connect)?;
         let version = docker.client_version();
         let stop_takes_signal = (version.major_version, version.minor_version) >= (1, 42);
         Ok(DockerRuntime {
@@ -190,16 +189,17 @@ impl ContainerRuntime for DockerRuntime {
         loop {
             match self.create_once(task, node_id).await {
                 // Another agent on this engine removed a network we had just ensured.
-                Err(RuntimeError::Engine { message, .. })
+                // The engine says which object is missing only in its text.
+                Err(e @ RuntimeError::Engine { .. })
                     if attempt < CREATE_ATTEMPTS
-                        && message.contains("network")
-                        && message.contains("not found") =>
+                        && e.is_not_found()
+                        && e.engine_message().is_some_and(|m| m.contains("network")) =>
                 {
                     self.book(|b| task.networks.iter().for_each(|n| b.forget(&n.docker_name)));
                     attempt += 1;
                 }
-                Err(RuntimeError::Engine { message, .. })
-                    if let Some(path) = missing_bind_source(&message) =>
+                Err(RuntimeError::Engine { source, .. })
+                    if let Some(path) = missing_bind_source(&message(&source)) =>
                 {
                     return Err(RuntimeError::BindSourceMissing(path));
                 }
@@ -372,29 +372,9 @@ impl ContainerRuntime for DockerRuntime {
     }
 }
 
-/// The HTTP status of an engine error, if it was one.
-pub(super) fn status(e: &BollardError) -> Option<u16> {
-    match e {
-        BollardError::DockerResponseServerError { status_code, .. } => Some(*status_code),
-        _ => None,
-    }
-}
-
-/// The engine's own message when there is one (bollard's display adds noise).
-pub(super) fn message(e: &BollardError) -> String {
-    match e {
-        BollardError::DockerResponseServerError { message, .. } => message.clone(),
-        BollardError::DockerStreamError { error } => error.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Maps an engine error of operation `op`.
+/// Maps an engine error of operation `op`, keeping the engine's error as the source.
 pub(super) fn engine(op: &'static str) -> impl Fn(BollardError) -> RuntimeError {
-    move |e| RuntimeError::Engine {
-        op,
-        message: message(&e),
-    }
+    move |source| RuntimeError::Engine { op, source }
 }
 
 /// The path of the engine's "bind source path does not exist: PATH" refusal. The engine, not the

@@ -11,9 +11,9 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOption
 use model::service::MountType;
 use wire::{NetworkAttachment, TaskAssignment};
 
-use super::docker::{DockerRuntime, engine, status};
+use super::docker::{DockerRuntime, engine};
 use super::docker_spec::{endpoint, owned_labels};
-use super::error::RuntimeError;
+use super::error::{RuntimeError, engine_status as status};
 use super::names::LABEL_OWNED;
 
 impl DockerRuntime {

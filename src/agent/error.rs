@@ -1,18 +1,21 @@
 //! Errors of the agent and its container runtimes.
 
+use bollard::errors::Error as BollardError;
+
 /// Why a runtime operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// The engine could not be reached at all.
     #[error("cannot reach the Docker engine: {0}; is dockerd running and is DOCKER_HOST right?")]
-    Connect(String),
-    /// The engine answered with an error.
-    #[error("docker {op} failed: {message}")]
+    Connect(#[source] BollardError),
+    /// The engine answered with an error (or its stream broke).
+    #[error("docker {op} failed: {}", engine_message(.source))]
     Engine {
         /// The operation (`create container`, `start`, ...).
         op: &'static str,
-        /// The engine's message.
-        message: String,
+        /// The engine's error, kept so callers branch on its HTTP status, not on its text.
+        #[source]
+        source: bollard::errors::Error,
     },
     /// The image is absent and the pull failed.
     #[error(
@@ -54,4 +57,41 @@ pub enum RuntimeError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl RuntimeError {
+    /// Whether the object asked about does not exist: the sim's `NotFound`, or the engine's
+    /// HTTP 404 ("No such container", "network ... not found").
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            RuntimeError::NotFound(_) => true,
+            RuntimeError::Engine { source, .. } => engine_status(source) == Some(404),
+            _ => false,
+        }
+    }
+
+    /// The engine's own message of an `Engine` error (what its Display shows after the op).
+    pub fn engine_message(&self) -> Option<String> {
+        match self {
+            RuntimeError::Engine { source, .. } => Some(engine_message(source)),
+            _ => None,
+        }
+    }
+}
+
+/// The HTTP status of an engine error, if it was one.
+pub(super) fn engine_status(e: &BollardError) -> Option<u16> {
+    match e {
+        BollardError::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
+/// The engine's own message when there is one (bollard's display adds noise).
+pub(super) fn engine_message(e: &BollardError) -> String {
+    match e {
+        BollardError::DockerResponseServerError { message, .. } => message.clone(),
+        BollardError::DockerStreamError { error } => error.clone(),
+        other => other.to_string(),
+    }
 }

@@ -135,8 +135,8 @@ impl From<ApplyError> for ApiError {
                 message: err.to_string(),
             },
             ApplyError::Rejected(rejection) => rejection.into(),
-            ApplyError::Unavailable(message) => ApiError::Unavailable(message),
-            ApplyError::Store(message) => ApiError::Internal(message),
+            ApplyError::Unavailable(err) => ApiError::Unavailable(err.to_string()),
+            ApplyError::Store(err) => ApiError::Internal(err.to_string()),
         }
     }
 }

@@ -139,12 +139,17 @@ fn check_manifests(manifests: &[Manifest]) -> Vec<Detail> {
             Kind::Config => names::check_config_name(name),
             Kind::Node => names::check_node_name(name),
             Kind::Stack => names::check_stack_name(name),
-            Kind::Task => {
-                Err("tasks are created by swarm from services; write a Service instead".into())
-            }
+            // Not a name problem: the kind itself is not accepted.
+            Kind::Task => Ok(()),
         };
-        if let Err(message) = checked {
-            push(format!("{base}.metadata.name"), message);
+        if let Err(err) = checked {
+            push(format!("{base}.metadata.name"), err.to_string());
+        }
+        if m.kind == Kind::Task {
+            push(
+                format!("{base}.metadata.name"),
+                "tasks are created by swarm from services; write a Service instead".to_owned(),
+            );
         }
         if m.spec.kind() != m.kind {
             push(

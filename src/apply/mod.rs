@@ -129,11 +129,11 @@ pub enum ApplyError {
     #[error("{0}")]
     Rejected(crate::store::Rejection),
     /// No leader can take the command right now (election, partition); retry.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(crate::store::StoreError),
     /// The store failed to take the command.
-    #[error("{0}")]
-    Store(String),
+    #[error(transparent)]
+    Store(crate::store::StoreError),
 }
 
 /// What to do about a missing object a service uses.

@@ -173,8 +173,8 @@ async fn execute(
 pub async fn propose(store: &Store, command: Command) -> Result<Applied, ApplyError> {
     store.propose(command).await.map_err(|err| match err {
         StoreError::NotLeader { .. } | StoreError::Timeout { .. } | StoreError::ShutDown => {
-            ApplyError::Unavailable(err.to_string())
+            ApplyError::Unavailable(err)
         }
-        other => ApplyError::Store(other.to_string()),
+        other => ApplyError::Store(other),
     })
 }

@@ -9,8 +9,10 @@ async fn main() {
     match swarm::cli::run(cli).await {
         Ok(code) => std::process::exit(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::exit(swarm::cli::exit_status(&err));
+            let status = swarm::cli::exit_status(&err);
+            // anyhow prints the error with its chain of causes, as before the CLI had its own type.
+            eprintln!("error: {:#}", anyhow::Error::from(err));
+            std::process::exit(status);
         }
     }
 }

@@ -4,6 +4,7 @@
 use model::{Kind, Manifest, StackSource};
 use wire::{Action, ApplyBody, ApplyOutcome, kind_word};
 
+use super::error::{CliError, Result};
 use crate::client::{ApplyParams, Client, ClientError};
 use crate::clock::Clock;
 use crate::manifest::{self, LoadOptions};
@@ -36,7 +37,7 @@ pub struct Args {
     pub timeout: std::time::Duration,
 }
 
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(text: &str) -> Result<std::time::Duration, model::units::UnitError> {
     model::Duration::parse(text).map(model::Duration::as_std)
 }
 
@@ -57,7 +58,7 @@ struct Group {
 }
 
 /// `apply` (`diff` is `apply --dry-run` with exit status 1 when something would change).
-pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> anyhow::Result<i32> {
+pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> Result<i32> {
     let Some(groups) = load(&args.inputs, args.stack.clone(), true)? else {
         return Ok(EXIT_FAILED);
     };
@@ -100,7 +101,7 @@ pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> any
 
 /// `delete -f`: deletes every object the input declares (services first); missing ones are
 /// reported, not an error.
-pub async fn delete(client: &Client, args: DeleteArgs, output: Output) -> anyhow::Result<i32> {
+pub async fn delete(client: &Client, args: DeleteArgs, output: Output) -> Result<i32> {
     let Some(groups) = load(&args.inputs, args.stack, false)? else {
         return Ok(EXIT_FAILED);
     };
@@ -152,24 +153,20 @@ fn print_plan(outcome: &ApplyOutcome, verbose: bool, titled: bool) {
 }
 
 /// Loads every group of inputs; `None` (with the problems printed) when any is invalid.
-fn load(
-    inputs: &Inputs,
-    stack: Option<String>,
-    inline: bool,
-) -> anyhow::Result<Option<Vec<Group>>> {
+fn load(inputs: &Inputs, stack: Option<String>, inline: bool) -> Result<Option<Vec<Group>>> {
     let groups = manifest::expand(&inputs.files, inputs.recursive)?;
     if groups.is_empty() {
-        anyhow::bail!(
+        return Err(CliError::Usage(format!(
             "no *.yml or *.yaml files found in {}",
             inputs.files.join(", ")
-        );
+        )));
     }
     if groups.len() > 1 && stack.is_some() {
-        anyhow::bail!(
+        return Err(CliError::Usage(format!(
             "--stack names one stack, but the inputs form {} stacks (each file of a directory is one); \
              apply them separately or drop --stack",
             groups.len()
-        );
+        )));
     }
     let options = LoadOptions {
         stack: stack.clone(),
@@ -192,7 +189,9 @@ fn load(
                 .find_map(|m| m.metadata.stack.clone())
         });
         let Some(name) = name else {
-            anyhow::bail!("the input names no stack; name it with --stack NAME");
+            return Err(CliError::Usage(
+                "the input names no stack; name it with --stack NAME".to_owned(),
+            ));
         };
         let files = group
             .iter()

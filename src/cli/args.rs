@@ -2,22 +2,30 @@
 
 use std::collections::BTreeMap;
 
+use super::error::{CliError, Result};
+
 /// `K=V` pairs of `flag`; with `require_value` false, a bare `k` means an empty value (as Docker
 /// reads `--label-add k`).
 pub fn pairs(
     flag: &str,
     values: &[String],
     require_value: bool,
-) -> anyhow::Result<BTreeMap<String, String>> {
+) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for value in values {
         let (key, val) = match value.split_once('=') {
             Some((key, val)) => (key, val),
             None if !require_value => (value.as_str(), ""),
-            None => anyhow::bail!("{flag} `{value}`: write KEY=VALUE"),
+            None => {
+                return Err(CliError::Usage(format!(
+                    "{flag} `{value}`: write KEY=VALUE"
+                )));
+            }
         };
         if key.is_empty() {
-            anyhow::bail!("{flag} `{value}`: the name before `=` is empty");
+            return Err(CliError::Usage(format!(
+                "{flag} `{value}`: the name before `=` is empty"
+            )));
         }
         out.insert(key.to_owned(), val.to_owned());
     }

@@ -1,5 +1,6 @@
 //! `swarmctl cluster info` and `swarmctl events`.
 
+use super::error::Result;
 use crate::client::Client;
 
 use super::{Output, output};
@@ -10,7 +11,7 @@ pub enum Command {
     Info,
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::Result<i32> {
+pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
     match command {
         Command::Info => {
             let info = client.cluster().await?;
@@ -40,7 +41,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
 }
 
 /// Follows the event stream until the manager closes it, one line per event.
-pub async fn events(client: &Client, output: Output) -> anyhow::Result<i32> {
+pub async fn events(client: &Client, output: Output) -> Result<i32> {
     let mut events = client.events().await?;
     while let Some(event) = events.next().await {
         let event = event?;

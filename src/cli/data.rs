@@ -6,6 +6,7 @@ use std::io::Read;
 use model::Kind;
 use wire::{DataBody, docker_name, kind_word};
 
+use super::error::{CliError, Result};
 use crate::client::Client;
 use crate::client::views::data_rows;
 
@@ -43,12 +44,7 @@ pub enum Command {
     },
 }
 
-pub async fn run(
-    client: &Client,
-    kind: Kind,
-    command: Command,
-    output: Output,
-) -> anyhow::Result<i32> {
+pub async fn run(client: &Client, kind: Kind, command: Command, output: Output) -> Result<i32> {
     match command {
         Command::Create { name, file, labels } => {
             let content = read_content(&file)?;
@@ -57,9 +53,9 @@ pub async fn run(
                 .map(|l| {
                     l.split_once('=')
                         .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .ok_or_else(|| anyhow::anyhow!("label `{l}` is not key=value"))
+                        .ok_or_else(|| CliError::Usage(format!("label `{l}` is not key=value")))
                 })
-                .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+                .collect::<Result<BTreeMap<_, _>>>()?;
             let record = client
                 .create_data(
                     kind,
@@ -108,13 +104,13 @@ pub async fn run(
     Ok(0)
 }
 
-fn read_content(file: &str) -> anyhow::Result<String> {
+fn read_content(file: &str) -> Result<String> {
     let mut text = String::new();
     if file == "-" {
         std::io::stdin().read_to_string(&mut text)?;
     } else {
         text = std::fs::read_to_string(file)
-            .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
+            .map_err(|e| CliError::Usage(format!("cannot read {file}: {e}")))?;
     }
     Ok(text)
 }

@@ -27,6 +27,7 @@ mod apply;
 mod args;
 mod cluster;
 mod data;
+mod error;
 mod network;
 mod node;
 mod output;
@@ -40,6 +41,9 @@ mod wait;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use error::CliError;
+use error::Result;
+
 /// Exit status when the command ran and the answer is no: the manager refused or failed the
 /// request, the input is invalid, `apply --wait` did not converge, `diff` found changes, or
 /// some of several items (`scale a=1 b=2`, `rm a b`) were refused.
@@ -51,13 +55,8 @@ pub const EXIT_USAGE: i32 = 2;
 
 /// The exit status for an error that ended a command: [`EXIT_FAILED`] when the manager answered
 /// with a refusal or failure, else [`EXIT_USAGE`].
-pub fn exit_status(err: &anyhow::Error) -> i32 {
-    let answered = err.chain().any(|cause| {
-        cause
-            .downcast_ref::<crate::client::ClientError>()
-            .is_some_and(|e| e.status().is_some())
-    });
-    if answered { EXIT_FAILED } else { EXIT_USAGE }
+pub fn exit_status(err: &CliError) -> i32 {
+    err.exit_status()
 }
 
 /// swarmctl — drive a swarm cluster, and check stack files offline.
@@ -142,7 +141,7 @@ pub enum Command {
 }
 
 /// Runs the parsed command and returns the process exit code.
-pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+pub async fn run(cli: Cli) -> Result<i32> {
     let output = cli.output.unwrap_or(Output::Table);
     let online = crate::client::Client::new;
     match cli.command {

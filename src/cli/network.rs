@@ -3,6 +3,7 @@
 use model::Kind;
 use wire::docker_name;
 
+use super::error::Result;
 use crate::client::Client;
 use crate::client::views::network_rows;
 
@@ -25,7 +26,7 @@ pub enum Command {
     },
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::Result<i32> {
+pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
     match command {
         Command::Ls { stack } => {
             let rows = network_rows(&client.list(Kind::Network, stack.as_deref()).await?);

@@ -3,6 +3,7 @@
 use model::Kind;
 use wire::NodeUpdateBody;
 
+use super::error::Result;
 use crate::client::ps::task_rows;
 use crate::client::views::node_rows;
 use crate::client::{Client, TaskFilter};
@@ -56,7 +57,7 @@ pub enum Command {
     },
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::Result<i32> {
+pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
     match command {
         Command::Ls => {
             let nodes = client.list(Kind::Node, None).await?;
@@ -131,12 +132,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::R
 }
 
 /// Promotes or demotes each node; a refused one does not stop the others (exit status 1).
-async fn set_role(
-    client: &Client,
-    names: &[String],
-    manager: bool,
-    output: Output,
-) -> anyhow::Result<i32> {
+async fn set_role(client: &Client, names: &[String], manager: bool, output: Output) -> Result<i32> {
     let mut code = 0;
     let mut changes = Vec::new();
     for name in names {

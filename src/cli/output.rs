@@ -5,6 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::error::Result;
 use crate::clock::Clock;
 
 use super::{EXIT_USAGE, Output};
@@ -36,7 +37,7 @@ fn stdout_failed(err: &std::io::Error) -> ! {
 }
 
 /// Prints `value` as JSON or YAML, or calls `table` for the default format.
-pub fn print<T: Serialize>(output: Output, value: &T, table: impl FnOnce()) -> anyhow::Result<()> {
+pub fn print<T: Serialize>(output: Output, value: &T, table: impl FnOnce()) -> Result<()> {
     match output {
         Output::Json => outln!("{}", serde_json::to_string_pretty(value)?),
         Output::Yaml => out!("{}", serde_saphyr::to_string(value)?),
@@ -88,7 +89,7 @@ pub fn or_dash(text: Option<&str>) -> String {
 }
 
 /// `inspect`: pretty JSON by default (as `docker inspect`), or YAML.
-pub fn inspect<T: Serialize>(output: Output, value: &T) -> anyhow::Result<()> {
+pub fn inspect<T: Serialize>(output: Output, value: &T) -> Result<()> {
     match output {
         Output::Yaml => out!("{}", serde_saphyr::to_string(value)?),
         Output::Json | Output::Table => outln!("{}", serde_json::to_string_pretty(value)?),
@@ -155,7 +156,7 @@ pub fn truncated(text: &str, max: usize, full: bool) -> String {
 
 /// Removes each named object with `remove`; a refused one does not stop the others and makes the
 /// exit status 1. Prints the plan lines of what was removed (or the outcomes as JSON/YAML).
-pub async fn remove_each<F, Fut>(names: &[String], output: Output, remove: F) -> anyhow::Result<i32>
+pub async fn remove_each<F, Fut>(names: &[String], output: Output, remove: F) -> Result<i32>
 where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = Result<wire::ApplyOutcome, crate::client::ClientError>>,

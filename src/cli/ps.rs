@@ -3,13 +3,14 @@
 
 use wire::TaskRow;
 
+use super::error::Result;
 use super::{Output, output};
 
 /// Longest error shown without `--no-trunc`.
 const ERROR_CHARS: usize = 60;
 
 /// Prints `rows` as JSON, YAML or the table.
-pub fn print(output: Output, rows: &[TaskRow], no_trunc: bool) -> anyhow::Result<()> {
+pub fn print(output: Output, rows: &[TaskRow], no_trunc: bool) -> Result<()> {
     output::print(output, &rows, || {
         let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(r, no_trunc)).collect();
         output::table(

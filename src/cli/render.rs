@@ -1,5 +1,6 @@
 //! `swarmctl render -f PATH... [--stack NAME]`
 
+use super::error::Result;
 use crate::manifest::{self, LoadOptions};
 
 use super::{EXIT_FAILED, Inputs, Output};
@@ -14,7 +15,7 @@ pub struct Args {
     pub stack: Option<String>,
 }
 
-pub fn run(args: Args, output: Output) -> anyhow::Result<i32> {
+pub fn run(args: Args, output: Output) -> Result<i32> {
     let groups = manifest::expand(&args.inputs.files, args.inputs.recursive)?;
     let options = LoadOptions {
         stack: args.stack,

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::error::{CliError, Result};
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// `compose` (default) or a native kind: service, network, secret, config, node, stack.
@@ -11,7 +13,7 @@ pub struct Args {
     pub write: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
+pub fn run(args: Args) -> Result<i32> {
     let all = model::schema::all();
     if let Some(dir) = args.write {
         std::fs::create_dir_all(&dir)?;
@@ -30,15 +32,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         }
         None => {
             let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
-            anyhow::bail!(
+            Err(CliError::Usage(format!(
                 "no schema for `{wanted}`; choose one of: {}",
                 names.join(", ")
-            )
+            )))
         }
     }
 }
 
 /// The exact text committed under schemas/ (pretty JSON, trailing newline).
-pub fn render(schema: &serde_json::Value) -> anyhow::Result<String> {
+pub fn render(schema: &serde_json::Value) -> Result<String> {
     Ok(format!("{}\n", serde_json::to_string_pretty(schema)?))
 }

@@ -3,6 +3,7 @@
 use model::Kind;
 use wire::{ObjectChange, ServiceRow, UpdateBody, docker_name};
 
+use super::error::{CliError, Result};
 use crate::client::ps::task_rows;
 use crate::client::views::service_rows;
 use crate::client::{Client, TaskFilter};
@@ -111,7 +112,7 @@ pub struct UpdateArgs {
     pub force: bool,
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::Result<i32> {
+pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
     match command {
         Command::Ls { stack } => {
             let services = client.list(Kind::Service, stack.as_deref()).await?;
@@ -197,7 +198,7 @@ async fn scale(
     pairs: &[String],
     stack: Option<String>,
     output: Output,
-) -> anyhow::Result<i32> {
+) -> Result<i32> {
     let mut wanted = Vec::new();
     for pair in pairs {
         let parsed = pair
@@ -205,7 +206,9 @@ async fn scale(
             .and_then(|(name, n)| Some((name, n.parse::<u64>().ok()?)))
             .filter(|(name, _)| !name.is_empty());
         let Some((name, replicas)) = parsed else {
-            anyhow::bail!("`{pair}` is not SERVICE=REPLICAS (e.g. web=3)");
+            return Err(CliError::Usage(format!(
+                "`{pair}` is not SERVICE=REPLICAS (e.g. web=3)"
+            )));
         };
         wanted.push((name.to_owned(), replicas));
     }
@@ -232,7 +235,7 @@ async fn scale(
 }
 
 /// The plan line of an edit (`~ service shop_web: image a -> b`), or the change as JSON/YAML.
-fn print_change(output: Output, change: &ObjectChange) -> anyhow::Result<()> {
+fn print_change(output: Output, change: &ObjectChange) -> Result<()> {
     let stack = change.object.metadata.stack.as_deref().unwrap_or_default();
     output::print(output, change, || outln!("{}", change.plan.line_in(stack)))
 }

@@ -3,6 +3,7 @@
 use model::Kind;
 use wire::StackRow;
 
+use super::error::Result;
 use crate::client::ps::task_rows;
 use crate::client::views::{service_rows, stack_rows};
 use crate::client::{Client, TaskFilter};
@@ -50,7 +51,7 @@ pub enum Command {
     Rm { name: String },
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> anyhow::Result<i32> {
+pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
     match command {
         Command::Ls => {
             let stacks = client.list(Kind::Stack, None).await?;

@@ -1,5 +1,6 @@
 //! `swarmctl validate -f PATH...`
 
+use super::error::{CliError, Result};
 use crate::manifest::{self, FileReport, LoadOptions};
 
 use super::{EXIT_FAILED, Inputs, Output};
@@ -13,7 +14,7 @@ pub struct Args {
     pub stack: Option<String>,
 }
 
-pub fn run(args: Args, output: Output) -> anyhow::Result<i32> {
+pub fn run(args: Args, output: Output) -> Result<i32> {
     let reports = check(&args.inputs, args.stack)?;
     match output {
         Output::Json => outln!("{}", serde_json::to_string_pretty(&reports)?),
@@ -25,13 +26,13 @@ pub fn run(args: Args, output: Output) -> anyhow::Result<i32> {
 }
 
 /// Loads every group of inputs and returns one report per file.
-pub fn check(inputs: &Inputs, stack: Option<String>) -> anyhow::Result<Vec<FileReport>> {
+pub fn check(inputs: &Inputs, stack: Option<String>) -> Result<Vec<FileReport>> {
     let groups = manifest::expand(&inputs.files, inputs.recursive)?;
     if groups.is_empty() {
-        anyhow::bail!(
+        return Err(CliError::Usage(format!(
             "no *.yml or *.yaml files found in {}",
             inputs.files.join(", ")
-        );
+        )));
     }
     let options = LoadOptions {
         stack,

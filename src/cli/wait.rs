@@ -8,6 +8,7 @@ use model::{Kind, Timestamp};
 // tokio's clock, like every timer: a test on paused time moves the timeout too.
 use tokio::time::Instant;
 
+use super::error::Result;
 use crate::client::converge::{Convergence, Progress, Verdict};
 use crate::client::{Client, TaskFilter};
 use crate::clock::Clock;
@@ -24,7 +25,7 @@ pub async fn run(
     since: Timestamp,
     timeout: Duration,
     output: Output,
-) -> anyhow::Result<i32> {
+) -> Result<i32> {
     // Progress is for people; with -o json|yaml stdout carries only the apply result.
     let say = |line: &str| match output {
         Output::Table => outln!("{line}"),

@@ -24,7 +24,7 @@ pub fn docker_logs(runtime: DockerRuntime) -> Arc<dyn LogSource> {
             // Containers of ended tasks are removed by the agent: their history has no logs
             // left, which is not an error worth a line per task.
             .take_while(|line| {
-                let gone = matches!(line, Err(e) if e.to_string().contains("No such container"));
+                let gone = matches!(line, Err(e) if e.is_not_found());
                 futures_util::future::ready(!gone)
             })
             .map(|line| {

@@ -216,9 +216,9 @@ fn environment(dir: &Path, options: &LoadOptions, ctx: &mut Context) -> HashMap<
                     ctx.error_at(file, yaml::Pos { line, column: 1 }, "", message);
                 }
             },
-            Err(message) => {
+            Err(err) => {
                 let file = ctx.add_file(&name);
-                ctx.error_at(file, yaml::Pos { line: 1, column: 1 }, "", message);
+                ctx.error_at(file, yaml::Pos { line: 1, column: 1 }, "", err.to_string());
             }
         }
     }

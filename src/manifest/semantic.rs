@@ -27,12 +27,12 @@ pub fn check(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
         let kind = item.manifest.kind;
         if let Some(stack) = meta.stack.as_deref()
             && stacks_checked.insert(stack.to_owned())
-            && let Err(message) = names::check_stack_name(stack)
+            && let Err(err) = names::check_stack_name(stack)
         {
-            ctx.error_key_in(&item_docs, &item.name_at, message);
+            ctx.error_key_in(&item_docs, &item.name_at, err.to_string());
         }
-        if let Err(message) = check_name(kind, &meta.name, meta.stack.as_deref()) {
-            ctx.error_key_in(&item_docs, &item.name_at, message);
+        if let Err(err) = check_name(kind, &meta.name, meta.stack.as_deref()) {
+            ctx.error_key_in(&item_docs, &item.name_at, err.to_string());
         }
         if !seen.insert((kind, meta.stack.clone(), meta.name.clone())) {
             ctx.error_key_in(
@@ -130,7 +130,7 @@ fn check_dependency_cycles(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
     }
 }
 
-fn check_name(kind: Kind, name: &str, stack: Option<&str>) -> Result<(), String> {
+fn check_name(kind: Kind, name: &str, stack: Option<&str>) -> Result<(), names::NameError> {
     match kind {
         Kind::Service => names::check_service_name(name).and_then(|()| match stack {
             Some(stack) => names::check_stack_service_name(stack, name),

@@ -108,7 +108,8 @@ pub fn read(arg: &PathArg) -> Result<Source, ReadError> {
         }
         PathArg::File(path) => {
             let name = path.display().to_string();
-            let text = read_limited(path, MAX_FILE_BYTES).map_err(|m| read_error(&name, m))?;
+            let text =
+                read_limited(path, MAX_FILE_BYTES).map_err(|e| read_error(&name, e.to_string()))?;
             let dir = path
                 .parent()
                 .map(|p| {
@@ -138,29 +139,60 @@ fn check_size(name: &str, len: u64) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// Why [`read_limited`] returned no text; the message says which rule was broken.
+#[derive(Debug, thiserror::Error)]
+pub enum FileReadError {
+    /// Nothing at that path.
+    #[error("file not found")]
+    NotFound(#[source] std::io::Error),
+    /// A directory where a file is expected.
+    #[error("is a directory, expected a file")]
+    IsDirectory,
+    /// Larger than the limit.
+    #[error("file is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge {
+        /// The file's size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Grew past the limit while being read.
+    #[error("file is over the limit of {limit} bytes")]
+    GrewTooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// Not UTF-8.
+    #[error("file is not valid UTF-8 text")]
+    NotUtf8(#[source] std::string::FromUtf8Error),
+    /// Any other I/O failure (permissions, ...).
+    #[error(transparent)]
+    Io(std::io::Error),
+}
+
 /// Reads a UTF-8 file of at most `limit` bytes; the error says which rule was broken.
-pub fn read_limited(path: &Path, limit: u64) -> Result<String, String> {
+pub fn read_limited(path: &Path, limit: u64) -> Result<String, FileReadError> {
     let meta = fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "file not found".to_owned(),
-        _ => e.to_string(),
+        std::io::ErrorKind::NotFound => FileReadError::NotFound(e),
+        _ => FileReadError::Io(e),
     })?;
     if meta.is_dir() {
-        return Err("is a directory, expected a file".into());
+        return Err(FileReadError::IsDirectory);
     }
     if meta.len() > limit {
-        return Err(format!(
-            "file is {} bytes, over the limit of {limit} bytes",
-            meta.len()
-        ));
+        return Err(FileReadError::TooLarge {
+            size: meta.len(),
+            limit,
+        });
     }
     let mut bytes = Vec::new();
     fs::File::open(path)
         .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
+        .map_err(FileReadError::Io)?;
     if bytes.len() as u64 > limit {
-        return Err(format!("file is over the limit of {limit} bytes"));
+        return Err(FileReadError::GrewTooLarge { limit });
     }
-    String::from_utf8(bytes).map_err(|_| "file is not valid UTF-8 text".to_owned())
+    String::from_utf8(bytes).map_err(FileReadError::NotUtf8)
 }
 
 /// Why a `file:` reference could not be used.

@@ -226,39 +226,55 @@ fn parse_error(err: serde_saphyr::Error) -> ParseError {
         .unwrap_or_default();
     ParseError {
         pos,
-        message: friendly(&first_line(&err.without_snippet().to_string())),
+        message: friendly(&err, &first_line(&err.without_snippet().to_string())),
     }
 }
 
-/// Rephrases the parser's limit and duplicate messages as advice; the rest read well as is.
-fn friendly(message: &str) -> String {
-    if message.contains("alias replay limit") || message.contains("budget breached: Alias") {
-        return format!(
+/// Rephrases the parser's limit and duplicate errors as advice; the rest read well as is.
+fn friendly(err: &serde_saphyr::Error, message: &str) -> String {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    match original(err) {
+        Error::AliasReplayLimitExceeded { .. }
+        | Error::Budget {
+            breach: BudgetBreach::Aliases { .. } | BudgetBreach::AliasAnchorRatio { .. },
+            ..
+        } => format!(
             "too many alias expansions (limit {} replayed nodes): the file looks like an alias \
              bomb (\"billion laughs\"); share fewer, smaller anchors",
             limits::MAX_REPLAYED_EVENTS
-        );
-    }
-    if message.contains("budget breached: Depth") {
-        return format!(
+        ),
+        Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => format!(
             "nesting deeper than {} levels; no stack needs that much depth, flatten the file",
             limits::MAX_DEPTH
-        );
+        ),
+        Error::Budget { .. } => {
+            format!("the file is too large or complex to load safely ({message})")
+        }
+        Error::DuplicateMappingKey { key: Some(key), .. } => {
+            format!("duplicate key `{key}`; a key may appear only once in a mapping")
+        }
+        Error::UnresolvedProperty { .. } | Error::PropertyRequiredButUnset { .. } => {
+            message.strip_prefix("missing property ").map_or_else(
+                || message.to_owned(),
+                |rest| format!("required variable {rest}"),
+            )
+        }
+        _ => message.to_owned(),
     }
-    if message.contains("budget breached") {
-        return format!("the file is too large or complex to load safely ({message})");
+}
+
+/// The error under serde-saphyr's alias and snippet wrappers.
+fn original(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = err
+    {
+        err = error;
     }
-    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
-        let key = rest
-            .split(", set DuplicateKeyPolicy")
-            .next()
-            .unwrap_or(rest);
-        return format!("duplicate key `{key}`; a key may appear only once in a mapping");
-    }
-    if let Some(rest) = message.strip_prefix("missing property ") {
-        return format!("required variable {rest}");
-    }
-    message.to_owned()
+    err
 }
 
 /// serde-saphyr appends " at line L column C" and snippets; we print positions ourselves.

@@ -42,18 +42,50 @@ pub enum StoreError {
         leader_id: Option<u64>,
         leader_addr: Option<String>,
     },
-    #[error(
-        "store storage failed: {0}; check that the data directory is writable and the disk is not full, then restart the manager"
-    )]
-    Storage(String),
+    /// The data directory or its database could not be created, opened or restored.
+    #[error("store storage failed: {context}: {source}; {STORAGE_ADVICE}")]
+    Storage {
+        /// What was being done (`opening <path>`).
+        context: String,
+        /// The I/O or database error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The Raft node's storage failed (it has stopped).
+    #[error("store storage failed: {0}; {STORAGE_ADVICE}")]
+    RaftStorage(#[source] Box<openraft::StorageError<u64>>),
+    /// The Raft node refused or could not do an operation (setup, initialize, membership).
     #[error("raft: {0}")]
-    Raft(String),
+    Raft(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The Raft node's task could not be joined when stopping it.
+    #[error("raft: stopping the Raft node: {0}")]
+    Stopping(#[source] tokio::task::JoinError),
+    /// The Raft node panicked (it has stopped).
+    #[error("raft: the Raft node panicked; restart the manager")]
+    Panicked,
     #[error(
         "timed out after {waited:?} waiting for {what}; check that a majority of managers are running and can reach each other"
     )]
     Timeout { waited: Duration, what: String },
     #[error("the store is shut down; restart the manager")]
     ShutDown,
+}
+
+/// What to do about a storage failure.
+const STORAGE_ADVICE: &str =
+    "check that the data directory is writable and the disk is not full, then restart the manager";
+
+impl StoreError {
+    /// A storage failure while doing `context`.
+    fn storage(
+        context: String,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> StoreError {
+        StoreError::Storage {
+            context,
+            source: source.into(),
+        }
+    }
 }
 
 fn not_leader_message(leader_id: Option<u64>, leader_addr: Option<&str>) -> String {
@@ -104,19 +136,19 @@ impl Store {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .map_err(|e| {
-                StoreError::Storage(format!("creating {}: {e}", config.data_dir.display()))
+                StoreError::storage(format!("creating {}", config.data_dir.display()), e)
             })?;
         let path = config.data_dir.join("swarm.db");
         let db = Database::open(&path)
             .await
-            .map_err(|e| StoreError::Storage(format!("opening {}: {e}", path.display())))?;
+            .map_err(|e| StoreError::storage(format!("opening {}", path.display()), e))?;
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let state_machine = StateMachine::open(&db, events.clone(), config.clock)
             .await
-            .map_err(|e| StoreError::Storage(format!("restoring {}: {e}", path.display())))?;
+            .map_err(|e| StoreError::storage(format!("restoring {}", path.display()), e))?;
         let index = state_machine.index();
-        let network = HttpNetwork::new().map_err(|e| StoreError::Raft(e.to_string()))?;
-        let raft_config = raft::raft_config().map_err(|e| StoreError::Raft(e.to_string()))?;
+        let network = HttpNetwork::new().map_err(|e| StoreError::Raft(e.into()))?;
+        let raft_config = raft::raft_config().map_err(|e| StoreError::Raft(e))?;
         let raft = Raft::new(
             config.node_id,
             Arc::new(raft_config),
@@ -158,7 +190,7 @@ impl Store {
         match raft.initialize(members).await {
             // NotAllowed: initialized meanwhile (a concurrent call, or a leader reached us).
             Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => Ok(()),
-            Err(RaftError::APIError(e)) => Err(StoreError::Raft(e.to_string())),
+            Err(RaftError::APIError(e)) => Err(StoreError::Raft(e.into())),
             Err(RaftError::Fatal(f)) => Err(fatal(f)),
         }
     }
@@ -321,7 +353,7 @@ impl Store {
             .raft
             .shutdown()
             .await
-            .map_err(|e| StoreError::Raft(format!("stopping the Raft node: {e}")))?;
+            .map_err(StoreError::Stopping)?;
         self.inner.db.close().await;
         Ok(())
     }
@@ -329,9 +361,9 @@ impl Store {
 
 fn fatal(error: Fatal<u64>) -> StoreError {
     match error {
-        Fatal::StorageError(e) => StoreError::Storage(e.to_string()),
+        Fatal::StorageError(e) => StoreError::RaftStorage(Box::new(e)),
         Fatal::Stopped => StoreError::ShutDown,
-        Fatal::Panicked => StoreError::Raft("the Raft node panicked; restart the manager".into()),
+        Fatal::Panicked => StoreError::Panicked,
     }
 }
 
@@ -342,7 +374,7 @@ fn write_error(error: RaftError<u64, ClientWriteError<u64, BasicNode>>) -> Store
             leader_addr: forward.leader_node.map(|node| node.addr),
         },
         RaftError::APIError(ClientWriteError::ChangeMembershipError(e)) => {
-            StoreError::Raft(e.to_string())
+            StoreError::Raft(e.into())
         }
         RaftError::Fatal(f) => fatal(f),
     }

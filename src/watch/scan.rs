@@ -13,6 +13,8 @@ use crate::manifest::source::read_limited;
 pub struct Seen {
     /// sha256 of the content, hex; `None` when the file could not be read (the error says why).
     pub hash: Option<String>,
+    /// The content, or why it could not be read as the user sees it: kept as text so two scans
+    /// compare equal when the file failed the same way.
     pub text: Result<String, String>,
 }
 
@@ -44,9 +46,9 @@ pub fn read(path: &Path) -> Seen {
             hash: Some(hash(&text)),
             text: Ok(text),
         },
-        Err(message) => Seen {
+        Err(err) => Seen {
             hash: None,
-            text: Err(message),
+            text: Err(err.to_string()),
         },
     }
 }

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use model::service::{PortMode, Protocol, ServiceSpec};
-use model::{Availability, Constraint, ConstraintKey, ConstraintOp, NodeRole, NodeState};
+use model::{
+    Availability, Constraint, ConstraintError, ConstraintKey, ConstraintOp, NodeRole, NodeState,
+};
 
 use crate::NodeObj;
 
@@ -14,7 +16,7 @@ use crate::NodeObj;
 pub enum Reason {
     /// A placement constraint does not hold (its text).
     Constraint(String),
-    /// A constraint could not be parsed (the parse error).
+    /// A constraint could not be parsed (`invalid constraint: ` and the parse error).
     InvalidConstraint(String),
     /// Not enough unreserved cpu and/or memory.
     Resources { cpu: bool, memory: bool },
@@ -129,13 +131,13 @@ pub fn host_ports(spec: &ServiceSpec) -> impl Iterator<Item = (u16, Protocol)> +
 }
 
 /// The parsed constraints of a spec, or the first parse error.
-pub fn constraints(spec: &ServiceSpec) -> Result<Vec<Constraint>, String> {
+pub fn constraints(spec: &ServiceSpec) -> Result<Vec<Constraint>, ConstraintError> {
     spec.deploy
         .as_ref()
         .map(|d| d.placement.constraints.as_slice())
         .unwrap_or_default()
         .iter()
-        .map(|c| Constraint::parse(c).map_err(|e| format!("invalid constraint: {e}")))
+        .map(|c| Constraint::parse(c))
         .collect()
 }
 

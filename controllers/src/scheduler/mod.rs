@@ -134,7 +134,9 @@ fn filter<'a>(
         let verdict = filters::availability(node)
             .and_then(|()| match &constraints {
                 Ok(cs) => filters::check_constraints(cs, node),
-                Err(e) => Err(Reason::InvalidConstraint(e.clone())),
+                Err(e) => Err(Reason::InvalidConstraint(format!(
+                    "invalid constraint: {e}"
+                ))),
             })
             .and_then(|()| {
                 let used = usage.get(&node.id).unwrap_or(&empty);

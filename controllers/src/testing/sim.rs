@@ -5,6 +5,34 @@ use model::{NodeState, TaskState, Timestamp};
 
 use crate::{Action, ClusterView, Settings, TaskObj, reconcile_all_with, reconcile_pass};
 
+/// Why the simulated store refuses a pass, as the real store would.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// An action targets an object that is not there.
+    #[error("{kind} {id} not found")]
+    NotFound {
+        /// `task` or `service`.
+        kind: &'static str,
+        /// The object's id.
+        id: String,
+    },
+    /// An action expects another version than the object's (compare-and-set).
+    #[error("{kind} {id} is at {current}, not {expected}")]
+    Stale {
+        /// `task` or `service`.
+        kind: &'static str,
+        /// The object's id.
+        id: String,
+        /// The object's version.
+        current: u64,
+        /// The version the action expects.
+        expected: u64,
+    },
+    /// A created task's name is already taken in its stack.
+    #[error("task name {0} taken")]
+    NameTaken(String),
+}
+
 /// A simulated cluster driven by [`crate::reconcile_all`].
 #[derive(Clone, Debug)]
 pub struct Sim {
@@ -42,7 +70,7 @@ impl Sim {
     }
 
     /// Applies `actions` as one command at the next index, or changes nothing.
-    pub fn commit(&mut self, actions: &[Action]) -> Result<(), String> {
+    pub fn commit(&mut self, actions: &[Action]) -> Result<(), Refusal> {
         let index = self.index;
         let mut next = self.view.clone();
         for (pos, action) in actions.iter().enumerate() {
@@ -52,10 +80,18 @@ impl Sim {
                     _ => next.services.get(id).map(|s| s.version),
                 };
                 let Some(current) = current else {
-                    return Err(format!("{kind} {id} not found"));
+                    return Err(Refusal::NotFound {
+                        kind,
+                        id: id.to_owned(),
+                    });
                 };
                 if let Some(expected) = action.expected_version().filter(|v| *v != current) {
-                    return Err(format!("{kind} {id} is at {current}, not {expected}"));
+                    return Err(Refusal::Stale {
+                        kind,
+                        id: id.to_owned(),
+                        current,
+                        expected,
+                    });
                 }
             }
             if let Action::CreateTask { metadata, .. } = action {
@@ -63,7 +99,7 @@ impl Sim {
                     t.name == metadata.name && self.stack_of(t) == metadata.stack.as_deref()
                 });
                 if taken {
-                    return Err(format!("task name {} taken", metadata.name));
+                    return Err(Refusal::NameTaken(metadata.name.clone()));
                 }
             }
             next.apply(action, &format!("{index:012x}{pos:04x}"), Some(index));

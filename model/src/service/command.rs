@@ -6,10 +6,22 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
+/// A command string a shell could not split.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot split command `{command}`: {source}; check its quotes or write it as a list")]
+pub struct CommandError {
+    /// The command as written.
+    pub command: String,
+    /// Why it does not split (an unclosed quote, a trailing backslash).
+    #[source]
+    pub source: shell_words::ParseError,
+}
+
 /// Splits a command string the way a POSIX shell would (quotes, escapes), as Compose does.
-pub fn split_command(s: &str) -> Result<Vec<String>, String> {
-    shell_words::split(s).map_err(|e| {
-        format!("cannot split command `{s}`: {e}; check its quotes or write it as a list")
+pub fn split_command(s: &str) -> Result<Vec<String>, CommandError> {
+    shell_words::split(s).map_err(|source| CommandError {
+        command: s.to_owned(),
+        source,
     })
 }
 

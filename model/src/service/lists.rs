@@ -13,8 +13,19 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::scalar::Scalar;
 
-type ItemFn<V> = fn(&str) -> Result<(String, V), String>;
-type ValueFn<V> = fn(Scalar) -> Result<V, String>;
+/// Why a list or map entry is not accepted (the visitor adds where).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ListError {
+    /// A map value of null where a value is required.
+    #[error("needs a value")]
+    NeedsValue,
+    /// An `extra_hosts` entry that is not `HOST:IP` or `HOST=IP`.
+    #[error("invalid extra host `{0}`: write `HOST:IP` (e.g. `db.local:10.0.0.5` or `v6host:::1`)")]
+    ExtraHost(String),
+}
+
+type ItemFn<V> = fn(&str) -> Result<(String, V), ListError>;
+type ValueFn<V> = fn(Scalar) -> Result<V, ListError>;
 
 /// Accepts a list of strings (parsed by `item`) or a map whose scalar values go through `value`.
 struct ListOrMap<V> {
@@ -75,22 +86,22 @@ fn list_or_map<'de, D: Deserializer<'de>, V>(
     })
 }
 
-fn text_or_empty(v: Scalar) -> Result<String, String> {
+fn text_or_empty(v: Scalar) -> Result<String, ListError> {
     Ok(v.into_text().unwrap_or_default())
 }
 
-fn text_or_none(v: Scalar) -> Result<Option<String>, String> {
+fn text_or_none(v: Scalar) -> Result<Option<String>, ListError> {
     Ok(v.into_text())
 }
 
-fn key_value_or_empty(s: &str) -> Result<(String, String), String> {
+fn key_value_or_empty(s: &str) -> Result<(String, String), ListError> {
     Ok(match s.split_once('=') {
         Some((k, v)) => (k.to_owned(), v.to_owned()),
         None => (s.to_owned(), String::new()),
     })
 }
 
-fn key_value_or_none(s: &str) -> Result<(String, Option<String>), String> {
+fn key_value_or_none(s: &str) -> Result<(String, Option<String>), ListError> {
     Ok(match s.split_once('=') {
         Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
         None => (s.to_owned(), None),
@@ -122,7 +133,7 @@ pub(crate) fn options<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, String>, D::Error> {
     list_or_map(d, "option", None, |v| match v {
-        Scalar::Null => Err("needs a value".to_owned()),
+        Scalar::Null => Err(ListError::NeedsValue),
         v => Ok(v.into_text().unwrap_or_default()),
     })
 }
@@ -204,7 +215,7 @@ impl<'de> de::DeserializeSeed<'de> for StringOrListSeed {
 }
 
 /// Splits an `extra_hosts` entry at `=` if present, else at the first `:`.
-fn split_host(entry: &str) -> Result<(&str, &str), String> {
+fn split_host(entry: &str) -> Result<(&str, &str), ListError> {
     let split = if entry.contains('=') {
         entry.split_once('=')
     } else {
@@ -212,9 +223,7 @@ fn split_host(entry: &str) -> Result<(&str, &str), String> {
     };
     match split {
         Some((host, ip)) if !host.is_empty() && !ip.is_empty() => Ok((host, ip)),
-        _ => Err(format!(
-            "invalid extra host `{entry}`: write `HOST:IP` (e.g. `db.local:10.0.0.5` or `v6host:::1`)"
-        )),
+        _ => Err(ListError::ExtraHost(entry.to_owned())),
     }
 }
 

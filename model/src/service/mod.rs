@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use command::split_command;
+pub use command::{CommandError, split_command};
 pub use deploy::{
     Deploy, DiscreteResource, EndpointMode, FailureAction, GenericResource, NamedResource,
     Placement, ResourceLimits, ResourceReservations, Resources, RestartCondition, RestartPolicy,
@@ -29,11 +29,11 @@ pub use deploy::{
 pub use extras::{DependsCondition, DependsOn, EnvFile, Logging, Ulimit};
 pub use healthcheck::{HEALTH_TEST_KINDS, Healthcheck};
 pub use mounts::{
-    BindOptions, ImageOptions, Mount, MountType, Propagation, SelinuxLabel, TmpfsOptions,
-    VolumeOptions,
+    BindOptions, ImageOptions, Mount, MountError, MountFault, MountType, Propagation, SelinuxLabel,
+    TmpfsOptions, VolumeOptions,
 };
 pub use networks::ServiceNetwork;
-pub use ports::{PORT_PATTERN, PortConfig, PortMode, Protocol};
+pub use ports::{PORT_PATTERN, PortConfig, PortError, PortFault, PortMode, Protocol};
 pub use references::FileRef;
 pub use status::{ServiceStatus, UpdateState, UpdateStatus};
 pub use unsupported::{UNSUPPORTED_SERVICE_KEYS, unsupported_reason};

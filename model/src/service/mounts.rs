@@ -175,24 +175,58 @@ pub struct Mount {
     pub image: Option<ImageOptions>,
 }
 
+/// Why a short-syntax volume does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid volume `{spec}`: {why}; volumes are `[SOURCE:]TARGET[:OPTIONS]`")]
+pub struct MountError {
+    /// The volume as written.
+    pub spec: String,
+    /// What is wrong with it.
+    pub why: MountFault,
+}
+
+/// What is wrong with a short-syntax volume.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MountFault {
+    /// More than `SOURCE:TARGET:OPTIONS`.
+    #[error("too many `:`")]
+    TooManyColons,
+    /// An empty source or target.
+    #[error("empty path")]
+    EmptyPath,
+    /// An option of bind mounts on a volume.
+    #[error("`{0}` applies only to bind mounts (host paths)")]
+    BindOnly(String),
+    /// An option of named volumes on a bind mount.
+    #[error("`{0}` applies only to named volumes")]
+    VolumeOnly(String),
+    /// An option Docker does not know.
+    #[error(
+        "unknown option `{0}` (use ro, rw, z, Z, nocopy, or a propagation mode: rprivate, \
+         private, rshared, shared, rslave, slave)"
+    )]
+    UnknownOption(String),
+}
+
 impl Mount {
     /// Parses short syntax `[SOURCE:]TARGET[:OPTIONS]`.
     ///
     /// No source means an anonymous volume; a source starting with `/`, `.` or `~` is a bind
     /// mount (left unresolved: the loader resolves paths), anything else a named volume.
-    pub fn parse_short(spec: &str) -> Result<Mount, String> {
-        let fail = |why: &str| {
-            format!("invalid volume `{spec}`: {why}; volumes are `[SOURCE:]TARGET[:OPTIONS]`")
+    pub fn parse_short(spec: &str) -> Result<Mount, MountError> {
+        let fail = |why: MountFault| MountError {
+            spec: spec.to_owned(),
+            why,
         };
         let parts: Vec<&str> = spec.split(':').collect();
         let (source, target, options) = match parts.as_slice() {
             [target] => (None, *target, None),
             [source, target] => (Some(*source), *target, None),
             [source, target, options] => (Some(*source), *target, Some(*options)),
-            _ => return Err(fail("too many `:`")),
+            _ => return Err(fail(MountFault::TooManyColons)),
         };
         if target.is_empty() || source.is_some_and(str::is_empty) {
-            return Err(fail("empty path"));
+            return Err(fail(MountFault::EmptyPath));
         }
         let kind = match source {
             Some(s) if s.starts_with(['/', '.', '~']) => MountType::Bind,
@@ -205,14 +239,14 @@ impl Mount {
             ..Mount::default()
         };
         for option in options.into_iter().flat_map(|o| o.split(',')) {
-            mount.apply_short_option(option).map_err(|why| fail(&why))?;
+            mount.apply_short_option(option).map_err(fail)?;
         }
         Ok(mount)
     }
 
-    fn apply_short_option(&mut self, option: &str) -> Result<(), String> {
+    fn apply_short_option(&mut self, option: &str) -> Result<(), MountFault> {
         let is_bind = self.kind == MountType::Bind;
-        let bind_only = |what: &str| format!("`{what}` applies only to bind mounts (host paths)");
+        let bind_only = |what: &str| MountFault::BindOnly(what.to_owned());
         match option {
             "ro" | "readonly" => self.read_only = true,
             "rw" => self.read_only = false,
@@ -230,7 +264,7 @@ impl Mount {
             }
             "nocopy" => {
                 if is_bind {
-                    return Err("`nocopy` applies only to named volumes".to_owned());
+                    return Err(MountFault::VolumeOnly(option.to_owned()));
                 }
                 self.volume
                     .get_or_insert_with(VolumeOptions::default)
@@ -238,10 +272,7 @@ impl Mount {
             }
             other => {
                 let Some(p) = Propagation::parse(other) else {
-                    return Err(format!(
-                        "unknown option `{other}` (use ro, rw, z, Z, nocopy, or a propagation mode: \
-                         rprivate, private, rshared, shared, rslave, slave)"
-                    ));
+                    return Err(MountFault::UnknownOption(other.to_owned()));
                 };
                 if !is_bind {
                     return Err(bind_only(other));
@@ -376,19 +407,23 @@ mod tests {
                 .expect("volume options")
                 .nocopy
         );
-        assert!(
+        assert_eq!(
             Mount::parse_short("./x:/x:nocopy")
                 .expect_err("nocopy on bind")
-                .contains("named volumes")
+                .to_string(),
+            "invalid volume `./x:/x:nocopy`: `nocopy` applies only to named volumes; volumes \
+             are `[SOURCE:]TARGET[:OPTIONS]`"
         );
-        assert!(
-            Mount::parse_short("v:/x:shared")
-                .expect_err("propagation on volume")
-                .contains("bind mounts")
+        assert_eq!(
+            Mount::parse_short("v:/x:shared").map_err(|e| e.why),
+            Err(MountFault::BindOnly("shared".into()))
         );
         let err = Mount::parse_short("v:/x:bogus").expect_err("unknown option");
-        assert!(err.contains("unknown option `bogus`"), "{err}");
-        assert!(Mount::parse_short("a:b:c:d").is_err());
+        assert!(err.to_string().contains("unknown option `bogus`"), "{err}");
+        assert_eq!(
+            Mount::parse_short("a:b:c:d").map_err(|e| e.why),
+            Err(MountFault::TooManyColons)
+        );
     }
 
     #[test]

@@ -107,30 +107,27 @@ impl PortConfig {
 
     /// Parses short syntax `[HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]`; ranges expand to
     /// one entry per port.
-    pub fn parse_short(spec: &str) -> Result<Vec<PortConfig>, String> {
-        let fail = |why: String| {
-            format!(
-                "invalid port `{spec}`: {why}; ports are `[HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]`"
-            )
+    pub fn parse_short(spec: &str) -> Result<Vec<PortConfig>, PortError> {
+        let fail = |why: PortFault| PortError {
+            spec: spec.to_owned(),
+            why,
         };
         let (addr, protocol) = match spec.rsplit_once('/') {
             Some((addr, "tcp")) => (addr, Protocol::Tcp),
             Some((addr, "udp")) => (addr, Protocol::Udp),
             Some((addr, "sctp")) => (addr, Protocol::Sctp),
             Some((_, p)) => {
-                return Err(fail(format!(
-                    "unknown protocol `{p}` (use tcp, udp or sctp)"
-                )));
+                return Err(fail(PortFault::UnknownProtocol(p.to_owned())));
             }
             None => (spec, Protocol::Tcp),
         };
         let (ip, published, target) = if let Some(bracketed) = addr.strip_prefix('[') {
-            let (ip, rest) = bracketed.split_once("]:").ok_or_else(|| {
-                fail("`[` opens an IPv6 address that is not closed by `]:`".into())
-            })?;
-            let (published, target) = rest.split_once(':').ok_or_else(|| {
-                fail("a host IP needs a published port (`[::1]::80` picks none)".into())
-            })?;
+            let (ip, rest) = bracketed
+                .split_once("]:")
+                .ok_or_else(|| fail(PortFault::UnclosedBracket))?;
+            let (published, target) = rest
+                .split_once(':')
+                .ok_or_else(|| fail(PortFault::NoPublished))?;
             (Some(ip), Some(published), target)
         } else {
             // Split from the right so an unbracketed IPv6 host address keeps its colons.
@@ -145,9 +142,10 @@ impl PortConfig {
             Some(p) => {
                 let (p_start, p_end) = parse_range(p).map_err(&fail)?;
                 if p_end - p_start != t_end - t_start {
-                    return Err(fail(format!(
-                        "published range `{p}` and target range `{target}` differ in length"
-                    )));
+                    return Err(fail(PortFault::RangeLengths {
+                        published: p.to_owned(),
+                        target: target.to_owned(),
+                    }));
                 }
                 Some(p_start)
             }
@@ -165,18 +163,56 @@ impl PortConfig {
     }
 }
 
+/// Why a short-syntax port does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid port `{spec}`: {why}; ports are `[HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]`")]
+pub struct PortError {
+    /// The port as written.
+    pub spec: String,
+    /// What is wrong with it.
+    pub why: PortFault,
+}
+
+/// What is wrong with a short-syntax port.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PortFault {
+    /// A protocol other than tcp, udp or sctp.
+    #[error("unknown protocol `{0}` (use tcp, udp or sctp)")]
+    UnknownProtocol(String),
+    /// `[` without the `]:` that ends an IPv6 host address.
+    #[error("`[` opens an IPv6 address that is not closed by `]:`")]
+    UnclosedBracket,
+    /// A host IP with no published port after it.
+    #[error("a host IP needs a published port (`[::1]::80` picks none)")]
+    NoPublished,
+    /// Not a number from 0 to 65535.
+    #[error("`{0}` is not a port number (0-65535)")]
+    NotAPort(String),
+    /// A range whose end is below its start.
+    #[error("range `{0}` ends before it starts")]
+    BackwardRange(String),
+    /// Published and target ranges of different lengths.
+    #[error("published range `{published}` and target range `{target}` differ in length")]
+    RangeLengths {
+        /// The published range as written.
+        published: String,
+        /// The target range as written.
+        target: String,
+    },
+}
+
 /// Parses `8080` or `8080-8090` into an inclusive range.
-fn parse_range(s: &str) -> Result<(u16, u16), String> {
+fn parse_range(s: &str) -> Result<(u16, u16), PortFault> {
     let port = |p: &str| {
         p.parse::<u16>()
-            .map_err(|_| format!("`{p}` is not a port number (0-65535)"))
+            .map_err(|_| PortFault::NotAPort(p.to_owned()))
     };
     match s.split_once('-') {
         None => port(s).map(|p| (p, p)),
         Some((a, b)) => {
             let (a, b) = (port(a)?, port(b)?);
             if a > b {
-                return Err(format!("range `{s}` ends before it starts"));
+                return Err(PortFault::BackwardRange(s.to_owned()));
             }
             Ok((a, b))
         }
@@ -333,7 +369,7 @@ mod tests {
     }
 
     fn short_err(spec: &str) -> String {
-        PortConfig::parse_short(spec).expect_err(spec)
+        PortConfig::parse_short(spec).expect_err(spec).to_string()
     }
 
     #[test]
@@ -404,6 +440,10 @@ mod tests {
         assert!(short_err("80/icmp").contains("unknown protocol `icmp`"));
         assert!(short_err("70000").contains("not a port number"));
         assert!(short_err("90-80").contains("ends before it starts"));
+        assert_eq!(
+            PortConfig::parse_short("90-80").map_err(|e| e.why),
+            Err(PortFault::BackwardRange("90-80".into()))
+        );
     }
 
     #[test]

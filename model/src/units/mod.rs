@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::scalar::Scalar;
 
+mod error;
+
+pub use error::{DurationFault, UnitError};
+
 /// JSON Schema pattern of a Go-style duration string such as `1m30s` or `500ms`.
 pub const DURATION_PATTERN: &str = r"^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$";
 
@@ -44,29 +48,30 @@ impl Duration {
     }
 
     /// Parses a Go duration string; the error says what is wrong and what is expected.
-    pub fn parse(s: &str) -> Result<Duration, String> {
-        let bad = |why: &str| {
-            format!("invalid duration `{s}`: {why} (use e.g. `30s`, `1m30s`, `500ms`, `2h`)")
+    pub fn parse(s: &str) -> Result<Duration, UnitError> {
+        let bad = |why: DurationFault| UnitError::Duration {
+            text: s.to_owned(),
+            why,
         };
         if s == "0" {
             return Ok(Duration(0));
         }
         if s.is_empty() {
-            return Err(bad("it is empty"));
+            return Err(bad(DurationFault::Empty));
         }
         let mut total: u128 = 0;
         let mut rest = s;
         while !rest.is_empty() {
             let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
             if int_len == 0 {
-                return Err(bad("expected a number"));
+                return Err(bad(DurationFault::NoNumber));
             }
             let (int_part, after) = rest.split_at(int_len);
             let (frac_part, after) = match after.strip_prefix('.') {
                 Some(f) => {
                     let n = f.bytes().take_while(u8::is_ascii_digit).count();
                     if n == 0 {
-                        return Err(bad("expected digits after `.`"));
+                        return Err(bad(DurationFault::NoFractionDigits));
                     }
                     f.split_at(n)
                 }
@@ -84,23 +89,31 @@ impl Duration {
                 "s" => 1_000_000_000,
                 "m" => 60_000_000_000,
                 "h" => 3_600_000_000_000,
-                "" => return Err(bad("a number has no unit")),
-                _ => return Err(bad(&format!("unknown unit `{unit}`"))),
+                "" => return Err(bad(DurationFault::NoUnit)),
+                _ => return Err(bad(DurationFault::UnknownUnit(unit.to_owned()))),
             };
-            let int: u128 = int_part.parse().map_err(|_| bad("number too large"))?;
-            let mut value = int.checked_mul(scale).ok_or_else(|| bad("too large"))?;
+            let int: u128 = int_part
+                .parse()
+                .map_err(|_| bad(DurationFault::NumberTooLarge))?;
+            let mut value = int
+                .checked_mul(scale)
+                .ok_or_else(|| bad(DurationFault::TooLarge))?;
             if !frac_part.is_empty() {
                 // Digits beyond nanosecond precision cannot matter; ignoring them avoids overflow.
                 let digits = &frac_part[..frac_part.len().min(18)];
-                let frac: u128 = digits.parse().map_err(|_| bad("bad fraction"))?;
+                let frac: u128 = digits
+                    .parse()
+                    .map_err(|_| bad(DurationFault::BadFraction))?;
                 value += frac * scale / 10u128.pow(digits.len() as u32);
             }
-            total = total.checked_add(value).ok_or_else(|| bad("too large"))?;
+            total = total
+                .checked_add(value)
+                .ok_or_else(|| bad(DurationFault::TooLarge))?;
             rest = after;
         }
         u64::try_from(total)
             .map(Duration)
-            .map_err(|_| bad("too large"))
+            .map_err(|_| bad(DurationFault::TooLarge))
     }
 }
 
@@ -194,10 +207,8 @@ pub struct ByteSize(pub u64);
 
 impl ByteSize {
     /// Parses a byte size string such as `512m` or `1.5GB`.
-    pub fn parse(s: &str) -> Result<ByteSize, String> {
-        let bad = || {
-            format!("invalid size `{s}`: use bytes or a number with a unit (`512m`, `1g`, `100k`)")
-        };
+    pub fn parse(s: &str) -> Result<ByteSize, UnitError> {
+        let bad = || UnitError::ByteSize(s.to_owned());
         let t = s.trim();
         let num_len = t
             .bytes()
@@ -329,15 +340,13 @@ pub struct FileMode(pub u32);
 
 impl FileMode {
     /// Parses an octal mode string such as `0440` or `644`.
-    pub fn parse(s: &str) -> Result<FileMode, String> {
+    pub fn parse(s: &str) -> Result<FileMode, UnitError> {
         let digits = s.strip_prefix("0o").unwrap_or(s);
         u32::from_str_radix(digits, 8)
             .ok()
             .filter(|m| *m <= 0o7777 && !digits.is_empty() && !digits.starts_with('+'))
             .map(FileMode)
-            .ok_or_else(|| {
-                format!("invalid file mode `{s}`: use octal digits such as `0440` or `0644`")
-            })
+            .ok_or_else(|| UnitError::FileMode(s.to_owned()))
     }
 }
 
@@ -385,107 +394,4 @@ impl JsonSchema for FileMode {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn dur(v: serde_json::Value) -> Duration {
-        serde_json::from_value(v).expect("duration")
-    }
-
-    #[test]
-    fn durations_parse_go_strings_and_integer_seconds() {
-        assert_eq!(dur(json!("1m30s")), Duration::from_secs(90));
-        assert_eq!(dur(json!("500ms")), Duration::from_millis(500));
-        assert_eq!(dur(json!("1.5s")), Duration::from_millis(1500));
-        assert_eq!(dur(json!("10us")), Duration(10_000));
-        assert_eq!(dur(json!("10µs")), Duration(10_000));
-        assert_eq!(dur(json!("2h")), Duration::from_secs(7200));
-        assert_eq!(dur(json!("0s")), Duration(0));
-        assert_eq!(dur(json!(45)), Duration::from_secs(45));
-        assert_eq!(
-            Duration::from_secs(3).as_std(),
-            std::time::Duration::from_secs(3)
-        );
-    }
-
-    #[test]
-    fn durations_reject_garbage_with_a_hint() {
-        for bad in ["", "10", "1x", "s", "1.s", "-1s", "1m30"] {
-            let err = serde_json::from_value::<Duration>(json!(bad)).expect_err(bad);
-            assert!(err.to_string().contains("invalid duration"), "{bad}: {err}");
-        }
-        assert!(serde_json::from_value::<Duration>(json!(-3)).is_err());
-    }
-
-    #[test]
-    fn durations_serialize_compactly_and_round_trip() {
-        let cases = [
-            (Duration(0), "0s"),
-            (Duration(250), "250ns"),
-            (Duration(1_500_000), "1.5ms"),
-            (Duration::from_millis(500), "500ms"),
-            (Duration::from_millis(1500), "1.5s"),
-            (Duration::from_secs(90), "1m30s"),
-            (Duration::from_secs(7200), "2h"),
-            (Duration::from_secs(3605), "1h5s"),
-        ];
-        for (d, text) in cases {
-            assert_eq!(d.to_string(), text);
-            assert_eq!(dur(serde_json::to_value(d).expect("ser")), d);
-        }
-    }
-
-    #[test]
-    fn byte_sizes_use_binary_units() {
-        let size = |v: serde_json::Value| serde_json::from_value::<ByteSize>(v).expect("size").0;
-        assert_eq!(size(json!("512M")), 512 << 20);
-        assert_eq!(size(json!("512m")), 512 << 20);
-        assert_eq!(size(json!("1g")), 1 << 30);
-        assert_eq!(size(json!("1GB")), 1 << 30);
-        assert_eq!(size(json!("100k")), 102_400);
-        assert_eq!(size(json!("1024")), 1024);
-        assert_eq!(size(json!("1.5g")), 3 << 29);
-        assert_eq!(size(json!("10b")), 10);
-        assert_eq!(size(json!(10000)), 10000);
-        assert_eq!(
-            serde_json::to_value(ByteSize(20 << 20)).expect("ser"),
-            json!(20 << 20)
-        );
-        for bad in ["", "m", "12x", "1..5g", "-1"] {
-            assert!(
-                serde_json::from_value::<ByteSize>(json!(bad)).is_err(),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn cpus_accept_numbers_and_numeric_strings() {
-        let cpus = |v| serde_json::from_value::<Cpus>(v).map(|c| c.0);
-        assert_eq!(cpus(json!("0.5")).expect("str"), 0.5);
-        assert_eq!(cpus(json!(2)).expect("int"), 2.0);
-        assert_eq!(cpus(json!(0.25)).expect("float"), 0.25);
-        assert!(cpus(json!(-1)).is_err());
-        assert!(cpus(json!("lots")).is_err());
-        assert_eq!(Cpus(0.001).nano_cpus(), 1_000_000);
-    }
-
-    #[test]
-    fn file_modes_read_strings_as_octal_and_serialize_octal() {
-        let mode = |v| serde_json::from_value::<FileMode>(v).expect("mode").0;
-        assert_eq!(mode(json!("0440")), 0o440);
-        assert_eq!(mode(json!("440")), 0o440);
-        assert_eq!(mode(json!(288)), 288);
-        assert_eq!(
-            serde_json::to_value(FileMode(0o440)).expect("ser"),
-            json!("0440")
-        );
-        assert_eq!(
-            mode(serde_json::to_value(FileMode(0o755)).expect("ser")),
-            0o755
-        );
-        assert!(serde_json::from_value::<FileMode>(json!("0999")).is_err());
-        assert!(serde_json::from_value::<FileMode>(json!("")).is_err());
-    }
-}
+mod tests;

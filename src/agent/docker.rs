@@ -100,11 +100,6 @@ impl DockerRuntime {
         f(&mut book)
     }
 
-    /// The bollard client, for callers that need more than the trait.
-    pub fn client(&self) -> &Docker {
-        &self.docker
-    }
-
     async fn create_once(
         &self,
         task: &TaskAssignment,

@@ -6,18 +6,7 @@ use bollard::container::LogOutput;
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use super::error::RuntimeError;
-use super::runtime::{ContainerRuntime, LogLine, LogStream};
-
-/// The output of `container`, line by line: the last `tail` lines (all if `None`), then new
-/// ones as they come if `follow`.
-pub fn logs<R: ContainerRuntime>(
-    runtime: &R,
-    container: &str,
-    follow: bool,
-    tail: Option<usize>,
-) -> BoxStream<'static, Result<LogLine, RuntimeError>> {
-    runtime.logs(container, follow, tail)
-}
+use super::runtime::{LogLine, LogStream};
 
 struct Splitter {
     chunks: BoxStream<'static, Result<LogOutput, RuntimeError>>,

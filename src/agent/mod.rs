@@ -21,7 +21,6 @@ mod worker;
 
 pub use docker::DockerRuntime;
 pub use error::RuntimeError;
-pub use logs::logs;
 pub use runtime::{ContainerRuntime, LogLine, LogStream, NodeInfo, Observed};
 pub use sim::SimRuntime;
 pub use supervisor::Agent;

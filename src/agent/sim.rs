@@ -122,12 +122,6 @@ impl SimRuntime {
         self
     }
 
-    /// What the node reports about itself.
-    pub fn with_info(mut self, info: NodeInfo) -> SimRuntime {
-        self.info = info;
-        self
-    }
-
     /// Every container, for assertions.
     pub fn containers(&self) -> Vec<SimContainer> {
         self.lock().containers.values().cloned().collect()
@@ -149,18 +143,6 @@ impl SimRuntime {
     /// Sets a task's health (as its health check would).
     pub fn set_health(&self, task_id: &str, health: HealthStatus) {
         self.change(task_id, EventKind::Health, |c| c.health = Some(health));
-    }
-
-    /// Removes a task's container behind the agent's back (`docker rm -f`).
-    pub fn remove_outside(&self, task_id: &str) {
-        let removed = {
-            let mut inner = self.lock();
-            let id = inner.of_task(task_id).map(|c| c.id.clone());
-            id.and_then(|id| inner.remove(&id))
-        };
-        if let Some(c) = removed {
-            self.emit(&c, EventKind::Destroy);
-        }
     }
 
     fn change(&self, task_id: &str, kind: EventKind, f: impl FnOnce(&mut SimContainer)) {

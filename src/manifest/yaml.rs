@@ -73,17 +73,6 @@ impl Positions {
             }
         }
     }
-
-    /// Re-roots every position under `prefix` (used when a document becomes part of a larger
-    /// merged value).
-    pub fn absorb(&mut self, prefix: &str, other: Positions) {
-        for (k, v) in other.values {
-            self.values.insert(format!("{prefix}{k}"), v);
-        }
-        for (k, v) in other.keys {
-            self.keys.insert(format!("{prefix}{k}"), v);
-        }
-    }
 }
 
 /// Escapes one JSON-pointer segment (RFC 6901).

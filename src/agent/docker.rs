@@ -5,21 +5,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
     ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
-use tokio::sync::{Mutex, RwLock, Semaphore};
+use tokio::sync::Semaphore;
 use wire::TaskAssignment;
 
+use super::docker_prepare::Resources;
 use super::docker_spec::{container_body, observed};
-use super::error::{RuntimeError, engine_message as message, engine_status as status};
+use super::error::{RuntimeError, engine, engine_message as message, engine_status as status};
 use super::files::{DEFAULT_FILES_DIR, FileStore};
 use super::logs::split_lines;
 use super::names::{LABEL_NODE_ID, LABEL_TASK_ID, container_name};
-use super::network_book::NetworkBook;
 use super::runtime::{
     ContainerRuntime, ContainerSummary, EventKind, LogLine, NodeInfo, Observed, RuntimeEvent,
 };
@@ -33,15 +32,10 @@ const CREATE_ATTEMPTS: usize = 3;
 
 /// The Docker engine, through bollard.
 pub struct DockerRuntime {
-    pub(super) docker: Docker,
-    pub(super) files: FileStore,
-    /// Held shared while networks are ensured and a container joins them, exclusively while
-    /// unused networks are removed, so this agent never removes a network it is about to use.
-    pub(super) network_gc: RwLock<()>,
-    /// Serialises network creation (see `ensure_networks`).
-    pub(super) network_create: Mutex<()>,
-    /// Which networks this agent may remove, knows to exist, and uses (see `NetworkBook`).
-    pub(super) networks: std::sync::Mutex<NetworkBook>,
+    docker: Docker,
+    files: FileStore,
+    /// The task's networks and volumes, and the bookkeeping of the networks.
+    resources: Resources,
     /// Container starts in flight at once (see `start_permits`).
     starts: Semaphore,
     /// The engine takes a signal on `stop` (API 1.42+); older ones use the container's own.
@@ -81,23 +75,12 @@ impl DockerRuntime {
         let version = docker.client_version();
         let stop_takes_signal = (version.major_version, version.minor_version) >= (1, 42);
         Ok(DockerRuntime {
+            resources: Resources::new(docker.clone()),
             docker,
             files: FileStore::new(files_dir),
-            network_gc: RwLock::new(()),
-            network_create: Mutex::new(()),
-            networks: std::sync::Mutex::default(),
             starts: Semaphore::new(start_permits()),
             stop_takes_signal,
         })
-    }
-
-    /// Runs `f` on the network bookkeeping (a poisoned lock still holds usable bookkeeping).
-    pub(super) fn book<T>(&self, f: impl FnOnce(&mut NetworkBook) -> T) -> T {
-        let mut book = self
-            .networks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut book)
     }
 
     async fn create_once(
@@ -105,8 +88,8 @@ impl DockerRuntime {
         task: &TaskAssignment,
         node_id: &str,
     ) -> Result<String, RuntimeError> {
-        let _shared = self.network_gc.read().await;
-        self.ensure_networks(task).await?;
+        let _shared = self.resources.network_gc.read().await;
+        self.resources.ensure_networks(task).await?;
         let name = container_name(task, node_id);
         let body = container_body(task, node_id, &self.files.mounts(task)?)?;
         let options = CreateContainerOptionsBuilder::new().name(&name).build();
@@ -119,10 +102,10 @@ impl DockerRuntime {
             },
             Err(e) => return Err(engine("create container")(e)),
         };
-        self.connect_networks(task, &id).await?;
+        self.resources.connect_networks(task, &id).await?;
         // Still under `network_gc`: the collector sees this user before it looks.
         let names = task.networks.iter().map(|n| n.docker_name.clone());
-        self.book(|b| b.use_by(&task.task_id, names));
+        self.resources.book(|b| b.use_by(&task.task_id, names));
         Ok(id)
     }
 }
@@ -169,8 +152,8 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn prepare(&self, task: &TaskAssignment) -> Result<(), RuntimeError> {
-        self.check_external_networks(task).await?;
-        self.ensure_volumes(task).await?;
+        self.resources.check_external_networks(task).await?;
+        self.resources.ensure_volumes(task).await?;
         let files = self.files.clone();
         let task = task.clone();
         tokio::task::spawn_blocking(move || files.write(&task))
@@ -190,7 +173,8 @@ impl ContainerRuntime for DockerRuntime {
                         && e.is_not_found()
                         && e.engine_message().is_some_and(|m| m.contains("network")) =>
                 {
-                    self.book(|b| task.networks.iter().for_each(|n| b.forget(&n.docker_name)));
+                    self.resources
+                        .book(|b| task.networks.iter().for_each(|n| b.forget(&n.docker_name)));
                     attempt += 1;
                 }
                 Err(RuntimeError::Engine { source, .. })
@@ -260,7 +244,7 @@ impl ContainerRuntime for DockerRuntime {
                 .network_settings
                 .and_then(|n| n.networks)
                 .unwrap_or_default();
-            self.book(|b| b.note(networks.into_keys()));
+            self.resources.book(|b| b.note(networks.into_keys()));
         }
         // `v`: anonymous volumes go with their container (named ones stay), as in Swarm.
         let options = RemoveContainerOptionsBuilder::new()
@@ -280,8 +264,8 @@ impl ContainerRuntime for DockerRuntime {
         tokio::task::spawn_blocking(move || files.remove(&id))
             .await
             .map_err(|e| RuntimeError::InvalidSpec(format!("removing files: {e}")))??;
-        self.book(|b| b.release(task_id));
-        self.remove_unused_networks().await
+        self.resources.book(|b| b.release(task_id));
+        self.resources.remove_unused_networks().await
     }
 
     async fn list(&self, node_id: &str) -> Result<Vec<ContainerSummary>, RuntimeError> {
@@ -365,11 +349,6 @@ impl ContainerRuntime for DockerRuntime {
             .map_err(engine("logs"));
         split_lines(chunks.boxed())
     }
-}
-
-/// Maps an engine error of operation `op`, keeping the engine's error as the source.
-pub(super) fn engine(op: &'static str) -> impl Fn(BollardError) -> RuntimeError {
-    move |source| RuntimeError::Engine { op, source }
 }
 
 /// The path of the engine's "bind source path does not exist: PATH" refusal. The engine, not the

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use bollard::Docker;
 use bollard::models::{
     Ipam, IpamConfig, NetworkConnectRequest, NetworkCreateRequest, VolumeCreateRequest,
 };
@@ -11,12 +12,46 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOption
 use model::service::MountType;
 use wire::{NetworkAttachment, TaskAssignment};
 
-use super::docker::{DockerRuntime, engine};
-use super::docker_spec::{endpoint, owned_labels};
-use super::error::{RuntimeError, engine_status as status};
-use super::names::LABEL_OWNED;
+use tokio::sync::{Mutex, RwLock};
 
-impl DockerRuntime {
+use super::docker_spec::{endpoint, owned_labels};
+use super::error::{RuntimeError, engine, engine_status as status};
+use super::names::LABEL_OWNED;
+use super::network_book::NetworkBook;
+
+/// A task's networks and volumes on one engine, and this agent's bookkeeping of its networks
+/// (owned by `DockerRuntime`).
+pub(super) struct Resources {
+    docker: Docker,
+    /// Held shared while networks are ensured and a container joins them, exclusively while
+    /// unused networks are removed, so this agent never removes a network it is about to use.
+    pub(super) network_gc: RwLock<()>,
+    /// Serialises network creation (see `ensure_networks`).
+    network_create: Mutex<()>,
+    /// Which networks this agent may remove, knows to exist, and uses (see `NetworkBook`).
+    networks: std::sync::Mutex<NetworkBook>,
+}
+
+impl Resources {
+    /// Resources on the engine behind `docker`, with nothing known yet.
+    pub(super) fn new(docker: Docker) -> Resources {
+        Resources {
+            docker,
+            network_gc: RwLock::new(()),
+            network_create: Mutex::new(()),
+            networks: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Runs `f` on the network bookkeeping (a poisoned lock still holds usable bookkeeping).
+    pub(super) fn book<T>(&self, f: impl FnOnce(&mut NetworkBook) -> T) -> T {
+        let mut book = self
+            .networks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut book)
+    }
+
     /// Fails early, with what to do, when an `external: true` network is missing.
     pub(super) async fn check_external_networks(
         &self,

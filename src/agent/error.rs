@@ -79,6 +79,11 @@ impl RuntimeError {
     }
 }
 
+/// Maps an engine error of operation `op`, keeping the engine's error as the source.
+pub(super) fn engine(op: &'static str) -> impl Fn(BollardError) -> RuntimeError {
+    move |source| RuntimeError::Engine { op, source }
+}
+
 /// The HTTP status of an engine error, if it was one.
 pub(super) fn engine_status(e: &BollardError) -> Option<u16> {
     match e {

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 
+use super::{LogId, StoredMembership};
 use crate::store::Record;
 use crate::store::index::Change;
 
@@ -255,6 +256,36 @@ pub async fn load_records(conn: impl SqliteExecutor<'_>) -> Result<Vec<Record>, 
             Ok(serde_json::from_str(text)?)
         })
         .collect()
+}
+
+// Keys of `sm_meta`: what the objects table reflects.
+const LAST_APPLIED: &str = "last_applied";
+const LAST_MEMBERSHIP: &str = "last_membership";
+
+/// The persisted last-applied log id and membership (read on one connection, so a caller in a
+/// transaction gets both from the same view).
+pub(super) async fn read_applied_state(
+    conn: &mut SqliteConnection,
+) -> Result<(Option<LogId>, StoredMembership), DbError> {
+    let last_applied: Option<Option<LogId>> =
+        Meta::StateMachine.read(&mut *conn, LAST_APPLIED).await?;
+    let membership: Option<StoredMembership> =
+        Meta::StateMachine.read(&mut *conn, LAST_MEMBERSHIP).await?;
+    Ok((last_applied.flatten(), membership.unwrap_or_default()))
+}
+
+/// Records what the objects table reflects; always in the transaction that changed it.
+pub(super) async fn write_applied_state(
+    conn: &mut SqliteConnection,
+    last_applied: &Option<LogId>,
+    membership: &StoredMembership,
+) -> Result<(), DbError> {
+    Meta::StateMachine
+        .write(&mut *conn, LAST_APPLIED, last_applied)
+        .await?;
+    Meta::StateMachine
+        .write(&mut *conn, LAST_MEMBERSHIP, membership)
+        .await
 }
 
 #[cfg(test)]

@@ -13,8 +13,7 @@ use serde::Deserialize;
 use sqlx::{Row, SqliteConnection, SqliteExecutor, SqlitePool};
 use tracing::instrument;
 
-use super::db::{self, DbError};
-use super::state_machine::{read_applied_state, write_applied_state};
+use super::db::{self, DbError, read_applied_state, write_applied_state};
 use super::{LogId, StorageError, TypeConfig};
 use crate::clock::Clock;
 use crate::store::{Event, Index, Record};

@@ -7,19 +7,16 @@ use std::sync::{Arc, RwLock};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, OptionalSend, Snapshot, SnapshotMeta, StorageIOError};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 use tokio::sync::broadcast;
 use tracing::instrument;
 
-use super::db::{self, Database, DbError, Meta};
+use super::db::{self, Database, DbError, read_applied_state, write_applied_state};
 use super::snapshot::{self, SnapshotBuilder};
 use super::{Entry, LogId, StorageError, StoredMembership, TypeConfig};
 use crate::clock::Clock;
 use crate::store::index::Change;
 use crate::store::{Applied, Event, Index};
-
-const LAST_APPLIED: &str = "last_applied";
-const LAST_MEMBERSHIP: &str = "last_membership";
 
 /// The state machine of one manager. The index it maintains is shared with readers through
 /// [`StateMachine::index`]; the lock is only ever held for in-memory work, never across I/O.
@@ -128,32 +125,6 @@ fn no_objects(index: u64) -> Applied {
         index,
         ids: Vec::new(),
     }
-}
-
-/// The persisted last-applied log id and membership (read on one connection, so a caller in a
-/// transaction gets both from the same view).
-pub(super) async fn read_applied_state(
-    conn: &mut SqliteConnection,
-) -> Result<(Option<LogId>, StoredMembership), DbError> {
-    let last_applied: Option<Option<LogId>> =
-        Meta::StateMachine.read(&mut *conn, LAST_APPLIED).await?;
-    let membership: Option<StoredMembership> =
-        Meta::StateMachine.read(&mut *conn, LAST_MEMBERSHIP).await?;
-    Ok((last_applied.flatten(), membership.unwrap_or_default()))
-}
-
-/// Records what the objects table reflects; always in the transaction that changed it.
-pub(super) async fn write_applied_state(
-    conn: &mut SqliteConnection,
-    last_applied: &Option<LogId>,
-    membership: &StoredMembership,
-) -> Result<(), DbError> {
-    Meta::StateMachine
-        .write(&mut *conn, LAST_APPLIED, last_applied)
-        .await?;
-    Meta::StateMachine
-        .write(&mut *conn, LAST_MEMBERSHIP, membership)
-        .await
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachine {

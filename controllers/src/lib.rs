@@ -14,6 +14,7 @@ pub mod action;
 mod apply;
 pub mod deadline;
 pub mod handoff;
+pub mod merge;
 pub mod node_drain;
 mod pass;
 pub mod reaper;
@@ -28,6 +29,7 @@ pub mod update;
 pub mod view;
 
 pub use action::Action;
+pub use merge::merge;
 pub use pass::{Pass, Settings, reconcile_all, reconcile_all_with, reconcile_pass};
 pub use view::{ClusterView, NodeObj, ServiceObj, TaskObj};
 

@@ -1,10 +1,9 @@
 //! One reconcile pass over the whole cluster: every controller in order, each seeing what the
 //! previous ones decided, merged so that no object gets conflicting writes.
 
-use std::collections::HashMap;
-
 use model::Timestamp;
 
+use crate::merge::{Merge, NEW_TASK};
 use crate::{
     Action, ClusterView, deadline, handoff, node_drain, reaper, restart, scheduler, service, update,
 };
@@ -76,29 +75,16 @@ pub fn reconcile_pass(view: &ClusterView, now: Timestamp, settings: &Settings) -
     }
 }
 
-/// Ids of tasks created in this pass, as the working view knows them.
-const NEW_TASK: &str = "new:";
-
-#[derive(Default)]
-struct Entry {
-    create: Option<Action>,
-    spec: Option<Action>,
-    status: Option<Action>,
-    delete: Option<Action>,
-}
-
 struct Plan {
     work: ClusterView,
-    entries: Vec<Entry>,
-    by_object: HashMap<(&'static str, String), usize>,
+    merge: Merge,
 }
 
 impl Plan {
     fn new(view: &ClusterView) -> Plan {
         Plan {
             work: view.clone(),
-            entries: Vec::new(),
-            by_object: HashMap::new(),
+            merge: Merge::default(),
         }
     }
 
@@ -108,77 +94,18 @@ impl Plan {
         }
     }
 
+    /// Applies `action` to the working view (so later controllers see it) and merges it.
     fn push(&mut self, action: Action) {
-        let Some((kind, id)) = action.target().map(|(k, id)| (k, id.to_owned())) else {
-            let Action::CreateTask { metadata, .. } = &action else {
-                return;
-            };
-            let id = format!("{NEW_TASK}{}", metadata.name);
-            self.work.apply(&action, &id, None);
-            self.by_object.insert(("task", id), self.entries.len());
-            self.entries.push(Entry {
-                create: Some(action),
-                ..Entry::default()
-            });
-            return;
+        let id = match (&action, action.target()) {
+            (_, Some((_, id))) => id.to_owned(),
+            (Action::CreateTask { metadata, .. }, None) => format!("{NEW_TASK}{}", metadata.name),
+            _ => return,
         };
         self.work.apply(&action, &id, None);
-        let next = self.entries.len();
-        let index = *self.by_object.entry((kind, id)).or_insert(next);
-        if index == next {
-            self.entries.push(Entry::default());
-        }
-        let entry = &mut self.entries[index];
-        if let Some(Action::CreateTask { spec, status, .. }) = entry.create.as_mut() {
-            match action {
-                Action::SetDesiredState { desired, .. } => spec.desired_state = desired,
-                Action::SetTaskStatus { status: s, .. } => *status = s,
-                Action::DeleteTask { .. } => entry.create = None,
-                _ => {}
-            }
-            return;
-        }
-        match action {
-            Action::SetDesiredState { .. } | Action::SetServiceSpec { .. } => {
-                entry.spec = Some(action)
-            }
-            Action::SetTaskStatus { .. } | Action::SetServiceStatus { .. } => {
-                entry.status = Some(action)
-            }
-            Action::DeleteTask { .. } => entry.delete = Some(action),
-            Action::CreateTask { .. } => {}
-        }
+        self.merge.push(action);
     }
 
     fn finish(self) -> Vec<Action> {
-        let mut out = Vec::new();
-        for entry in self.entries {
-            if let Some(create) = entry.create {
-                out.push(create);
-                continue;
-            }
-            if let Some(delete) = entry.delete {
-                out.push(delete);
-                continue;
-            }
-            let spec_written = entry.spec.is_some();
-            out.extend(entry.spec);
-            out.extend(entry.status.map(|mut status| {
-                if spec_written {
-                    unversioned(&mut status);
-                }
-                status
-            }));
-        }
-        out
-    }
-}
-
-fn unversioned(action: &mut Action) {
-    match action {
-        Action::SetTaskStatus { version, .. } | Action::SetServiceStatus { version, .. } => {
-            *version = None;
-        }
-        _ => {}
+        self.merge.finish()
     }
 }

@@ -3,6 +3,7 @@
 mod deadline;
 mod depends;
 mod drain;
+mod merge;
 mod pass;
 mod reaper;
 mod restart;

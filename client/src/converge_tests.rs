@@ -1,6 +1,6 @@
 //! Convergence rules over hand-made records.
 
-use model::{ObjectMeta, Timestamp};
+use model::Timestamp;
 use serde_json::{Value, json};
 
 use super::*;
@@ -8,20 +8,9 @@ use super::*;
 /// The client's clock in these tests.
 const NOW: Timestamp = Timestamp(1_000_000);
 
+/// A record named after its id.
 fn record(kind: Kind, id: &str, created: i64, spec: Value, status: Value) -> Record {
-    Record {
-        kind,
-        id: id.into(),
-        version: 1,
-        created_at: Timestamp(created),
-        updated_at: Timestamp(created),
-        metadata: ObjectMeta {
-            name: id.into(),
-            ..ObjectMeta::default()
-        },
-        spec,
-        status,
-    }
+    crate::test_records::record(kind, id, id, created, spec, status)
 }
 
 fn service(spec: Value, status: Value) -> Record {

@@ -4,6 +4,8 @@ pub mod converge;
 mod error;
 mod ops;
 pub mod ps;
+#[cfg(test)]
+mod test_records;
 pub mod views;
 
 use model::Kind;

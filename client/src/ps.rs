@@ -112,31 +112,9 @@ struct GroupKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::ObjectMeta;
     use serde_json::json;
 
-    fn record(
-        kind: Kind,
-        id: &str,
-        name: &str,
-        created: i64,
-        spec: serde_json::Value,
-        status: serde_json::Value,
-    ) -> Record {
-        Record {
-            kind,
-            id: id.into(),
-            version: 1,
-            created_at: Timestamp(created),
-            updated_at: Timestamp(created),
-            metadata: ObjectMeta {
-                name: name.into(),
-                ..ObjectMeta::default()
-            },
-            spec,
-            status,
-        }
-    }
+    use crate::test_records::record;
 
     fn task(id: &str, slot: u64, created: i64, desired: &str, state: &str) -> Record {
         record(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use model::{Kind, ObjectMeta, Timestamp};
 use serde_json::json;
-use swarm::store::{Applied, Command, Op, Store, StoreConfig};
+use swarm::store::{Command, Executed, Op, Store, StoreConfig};
 
 /// A small object, about the size of a task status or a short service spec.
 fn create(name: String) -> Op {
@@ -53,8 +53,8 @@ async fn fresh_store(dir: &tempfile::TempDir) -> Store {
 
 async fn propose(store: &Store, command: Command) {
     match store.propose(command).await.expect("propose") {
-        Applied::Ok { .. } => {}
-        Applied::Rejected(r) => panic!("rejected: {r}"),
+        Executed::Ok { .. } => {}
+        Executed::Rejected(r) => panic!("rejected: {r}"),
     }
 }
 

@@ -13,7 +13,7 @@ pub mod daemon;
 pub mod dispatcher;
 pub mod manifest;
 pub mod raft;
-pub mod runtime;
+pub mod reconcile;
 pub mod store;
 pub mod watch;
 

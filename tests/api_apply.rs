@@ -5,7 +5,7 @@ mod api_support;
 
 use api_support::{SHOP, Server};
 use model::Kind;
-use swarm::apply::Action;
+use swarm::apply::ChangeKind;
 use swarm::client::{ApplyParams, ClientError};
 
 fn params(stack: &str) -> ApplyParams {
@@ -229,7 +229,7 @@ async fn a_stale_apply_is_409_and_changes_nothing() {
         .iter()
         .find(|i| i.name == "web")
         .expect("web item");
-    assert_eq!(web.action, Action::Update);
+    assert_eq!(web.action, ChangeKind::Update);
     assert_eq!(web.line(), "~ service web: image nginx:1.26 -> nginx:1.27");
     server.stop().await;
 }

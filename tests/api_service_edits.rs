@@ -87,7 +87,7 @@ async fn scale_update_and_restart_write_new_versions() {
     assert!(
         services
             .iter()
-            .all(|i| i.action == apply::Action::Unchanged),
+            .all(|i| i.action == apply::ChangeKind::Unchanged),
         "{:?}",
         outcome.plan.lines(true)
     );

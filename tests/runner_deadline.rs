@@ -11,7 +11,7 @@ use api_support::{Server, paused};
 use model::{Kind, TaskSpec, TaskState, TaskStatus, Timestamp};
 use serde_json::json;
 use swarm::clock::Clock;
-use swarm::runtime::{Runner, RunnerConfig};
+use swarm::reconcile::{Runner, RunnerConfig};
 use tokio::sync::oneshot;
 
 /// The slot-1 task of the service that is not `except`, once the controllers wrote `state`.

@@ -68,7 +68,7 @@ async fn a_write_replicates_to_all_three_and_followers_name_the_leader() {
         .expect("propose"));
     for node in &nodes {
         node.store
-            .wait_applied(index, DEADLINE)
+            .wait_executed(index, DEADLINE)
             .await
             .expect("replicated");
         let record = node
@@ -118,7 +118,7 @@ async fn the_survivors_elect_a_new_leader_that_keeps_every_write() {
         .expect("propose"));
     for node in &nodes {
         node.store
-            .wait_applied(index, DEADLINE)
+            .wait_executed(index, DEADLINE)
             .await
             .expect("replicated");
     }
@@ -167,7 +167,7 @@ async fn a_ten_thousand_object_command_replicates_as_one_entry() {
     assert_eq!(ids.len(), 10_000);
     for node in &nodes {
         node.store
-            .wait_applied(index, DEADLINE)
+            .wait_executed(index, DEADLINE)
             .await
             .expect("replicated");
         assert_eq!(

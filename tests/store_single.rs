@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use model::Kind;
 use store_support::*;
-use swarm::store::{Applied, Event, Op, Rejection};
+use swarm::store::{Event, Executed, Op, Rejection};
 
 #[tokio::test]
 async fn create_update_and_stale_update_through_raft() {
@@ -35,7 +35,7 @@ async fn create_update_and_stale_update_through_raft() {
         .propose(command(vec![update("api", &ids[0], created_at, "nginx:3")]))
         .await
         .expect("propose");
-    let Applied::Rejected(Rejection::Conflict(conflict)) = stale else {
+    let Executed::Rejected(Rejection::Conflict(conflict)) = stale else {
         panic!("expected a conflict, got {stale:?}");
     };
     assert_eq!(
@@ -55,7 +55,7 @@ async fn create_update_and_stale_update_through_raft() {
         .expect("propose");
     assert!(matches!(
         duplicate,
-        Applied::Rejected(Rejection::AlreadyExists { .. })
+        Executed::Rejected(Rejection::AlreadyExists { .. })
     ));
     store.shutdown().await.expect("shutdown");
 }
@@ -144,7 +144,7 @@ async fn reopening_the_data_dir_restores_every_acknowledged_object() {
     let store = single(dir.path()).await;
     let restart = started.elapsed();
     assert_eq!(snapshot_of(&store), before, "same objects, same versions");
-    assert!(store.read(|index| index.applied()) >= last);
+    assert!(store.read(|index| index.last_executed()) >= last);
     // A one-manager cluster leads again at once (its vote is committed), no election wait.
     assert!(restart < Duration::from_secs(3), "restart took {restart:?}");
 

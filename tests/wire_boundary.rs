@@ -12,7 +12,7 @@ const SERVER_MODULES: [&str; 8] = [
     "api",
     "apply",
     "raft",
-    "runtime",
+    "reconcile",
     "dispatcher",
     "daemon",
     "watch",

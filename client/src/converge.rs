@@ -1,6 +1,6 @@
 //! Whether a stack has converged after an apply (`apply --wait`): pure, over the records a
 //! client polls, so the rules are tested without a cluster. What the cluster will do next is
-//! judged by the controllers' own functions ([`same_runtime`], [`desired_slots`],
+//! judged by the controllers' own functions ([`same_container_spec`], [`desired_slots`],
 //! [`restart::decisions`], [`restart::delayed`]), never a copy, so `--wait` gives up only when
 //! the cluster does.
 //!
@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use controllers::restart::{self, Decision};
 use controllers::service::desired_slots;
-use controllers::tasks::{SlotKey, is_live, same_runtime};
+use controllers::tasks::{SlotKey, is_live, same_container_spec};
 use controllers::{ClusterView, ServiceObj, TaskObj};
 use model::service::{RestartCondition, ServiceSpec, UpdateState};
 use model::{Kind, TaskSpec, TaskState, Timestamp};
@@ -153,7 +153,7 @@ impl Judged<'_> {
     ) -> Progress {
         let svc = self.svc;
         let mode = svc.spec.mode();
-        let current = |t: &TaskObj| same_runtime(&t.spec.service_spec, self.applied);
+        let current = |t: &TaskObj| same_container_spec(&t.spec.service_spec, self.applied);
         let wanted: BTreeSet<SlotKey> = desired_slots(svc, self.view).into_iter().collect();
         let in_wanted = |t: &TaskObj| SlotKey::of(t).is_some_and(|k| wanted.contains(&k));
         let own: Vec<&TaskObj> = self.view.tasks_of(&svc.id).collect();
@@ -186,7 +186,7 @@ impl Judged<'_> {
             .iter()
             .filter(|t| {
                 t.spec_as::<TaskSpec>().is_ok_and(|s| {
-                    s.service_id == svc.id && same_runtime(&s.service_spec, self.applied)
+                    s.service_id == svc.id && same_container_spec(&s.service_spec, self.applied)
                 })
             })
             .map(|t| (*t).clone())

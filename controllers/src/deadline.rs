@@ -11,7 +11,7 @@
 use model::service::UpdateState;
 use model::{NodeState, TaskState, Timestamp};
 
-use crate::tasks::{RolloutConfig, after, ended, is_live, millis, same_runtime};
+use crate::tasks::{RolloutConfig, after, ended, is_live, millis, same_container_spec};
 use crate::{ClusterView, ServiceObj, handoff};
 
 /// The earliest instant after `now` at which a pass over `view` could decide something it
@@ -71,7 +71,7 @@ fn update_deadlines<'a>(
             .filter(|t| {
                 t.status.state == TaskState::Running
                     && t.status.timestamp >= started_at
-                    && same_runtime(&t.spec.service_spec, &svc.spec)
+                    && same_container_spec(&t.spec.service_spec, &svc.spec)
             })
             .map(|t| t.status.timestamp)
             .collect();
@@ -79,7 +79,7 @@ fn update_deadlines<'a>(
         // `monitor` after the last replacement came up.
         let waiting = view
             .tasks_of(&svc.id)
-            .any(|t| is_live(t) && !same_runtime(&t.spec.service_spec, &svc.spec));
+            .any(|t| is_live(t) && !same_container_spec(&t.spec.service_spec, &svc.spec));
         let cooling = up
             .iter()
             .filter(move |_| waiting)

@@ -10,8 +10,8 @@
 //! without a store change ([`Pass::requeue_at`], from [`deadline`]), so the runner wakes at that
 //! instant rather than polling.
 
+mod absorb;
 pub mod action;
-mod apply;
 pub mod deadline;
 pub mod handoff;
 pub mod merge;

@@ -18,7 +18,7 @@ pub fn merge(actions: impl IntoIterator<Item = Action>) -> Vec<Action> {
 }
 
 #[derive(Default)]
-struct Entry {
+struct ObjectActions {
     create: Option<Action>,
     spec: Option<Action>,
     status: Option<Action>,
@@ -32,7 +32,7 @@ struct Entry {
 /// named in.
 #[derive(Default)]
 pub struct Merge {
-    entries: Vec<Entry>,
+    entries: Vec<ObjectActions>,
     by_object: HashMap<(&'static str, String), usize>,
 }
 
@@ -45,16 +45,16 @@ impl Merge {
             };
             let id = format!("{NEW_TASK}{}", metadata.name);
             self.by_object.insert(("task", id), self.entries.len());
-            self.entries.push(Entry {
+            self.entries.push(ObjectActions {
                 create: Some(action),
-                ..Entry::default()
+                ..ObjectActions::default()
             });
             return;
         };
         let next = self.entries.len();
         let index = *self.by_object.entry((kind, id)).or_insert(next);
         if index == next {
-            self.entries.push(Entry::default());
+            self.entries.push(ObjectActions::default());
         }
         let entry = &mut self.entries[index];
         if let Some(Action::CreateTask { spec, status, .. }) = entry.create.as_mut() {

@@ -60,29 +60,29 @@ pub fn reconcile_all_with(view: &ClusterView, now: Timestamp, settings: &Setting
 /// The requeue instant is judged on the cluster as this pass leaves it, so a restart held by
 /// this very pass is due at its release time.
 pub fn reconcile_pass(view: &ClusterView, now: Timestamp, settings: &Settings) -> Pass {
-    let mut plan = Plan::new(view);
-    plan.run(|v| node_drain::reconcile_with(v, now, settings.node_down_grace_ms));
-    plan.run(|v| restart::reconcile(v, now));
-    plan.run(|v| service::reconcile(v, now));
-    plan.run(|v| update::reconcile(v, now));
-    plan.run(|v| handoff::reconcile(v, now));
-    plan.run(|v| scheduler::reconcile(v, now));
-    plan.run(|v| reaper::reconcile_with(v, now, settings.task_history_limit));
-    let requeue_at = deadline::next(&plan.work, now, settings.node_down_grace_ms);
+    let mut draft = Draft::new(view);
+    draft.run(|v| node_drain::reconcile_with(v, now, settings.node_down_grace_ms));
+    draft.run(|v| restart::reconcile(v, now));
+    draft.run(|v| service::reconcile(v, now));
+    draft.run(|v| update::reconcile(v, now));
+    draft.run(|v| handoff::reconcile(v, now));
+    draft.run(|v| scheduler::reconcile(v, now));
+    draft.run(|v| reaper::reconcile_with(v, now, settings.task_history_limit));
+    let requeue_at = deadline::next(&draft.work, now, settings.node_down_grace_ms);
     Pass {
-        actions: plan.finish(),
+        actions: draft.finish(),
         requeue_at,
     }
 }
 
-struct Plan {
+struct Draft {
     work: ClusterView,
     merge: Merge,
 }
 
-impl Plan {
-    fn new(view: &ClusterView) -> Plan {
-        Plan {
+impl Draft {
+    fn new(view: &ClusterView) -> Draft {
+        Draft {
             work: view.clone(),
             merge: Merge::default(),
         }
@@ -94,14 +94,14 @@ impl Plan {
         }
     }
 
-    /// Applies `action` to the working view (so later controllers see it) and merges it.
+    /// Absorbs `action` into the working view (so later controllers see it) and merges it.
     fn push(&mut self, action: Action) {
         let id = match (&action, action.target()) {
             (_, Some((_, id))) => id.to_owned(),
             (Action::CreateTask { metadata, .. }, None) => format!("{NEW_TASK}{}", metadata.name),
             _ => return,
         };
-        self.work.apply(&action, &id, None);
+        self.work.absorb(&action, &id, None);
         self.merge.push(action);
     }
 

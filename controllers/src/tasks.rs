@@ -126,7 +126,7 @@ pub fn fate<'a>(svc: &ServiceObj, tasks: &[&'a TaskObj]) -> Fate<'a> {
     }
     if svc.spec.mode().is_job() && latest.status.state == TaskState::Complete {
         // A new spec is a new run of the job.
-        return if same_runtime(&latest.spec.service_spec, &svc.spec) {
+        return if same_container_spec(&latest.spec.service_spec, &svc.spec) {
             Fate::Done
         } else {
             Fate::Empty
@@ -137,11 +137,11 @@ pub fn fate<'a>(svc: &ServiceObj, tasks: &[&'a TaskObj]) -> Fate<'a> {
 
 /// True when two specs run the same containers: scaling or editing update/restart policy must
 /// not replace running tasks.
-pub fn same_runtime(a: &ServiceSpec, b: &ServiceSpec) -> bool {
-    a == b || runtime_part(a) == runtime_part(b)
+pub fn same_container_spec(a: &ServiceSpec, b: &ServiceSpec) -> bool {
+    a == b || container_part(a) == container_part(b)
 }
 
-fn runtime_part(spec: &ServiceSpec) -> ServiceSpec {
+fn container_part(spec: &ServiceSpec) -> ServiceSpec {
     let mut spec = spec.clone();
     if let Some(deploy) = spec.deploy.as_mut() {
         deploy.replicas = None;
@@ -161,7 +161,7 @@ fn runtime_part(spec: &ServiceSpec) -> ServiceSpec {
     spec
 }
 
-/// `old`'s runtime fields with `current`'s control fields (replicas, policies), so rolling back
+/// `old`'s container fields with `current`'s control fields (replicas, policies), so rolling back
 /// an image does not also undo a later scale.
 pub fn with_control_of(old: &ServiceSpec, current: &ServiceSpec) -> ServiceSpec {
     let mut spec = old.clone();

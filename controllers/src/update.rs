@@ -1,7 +1,7 @@
 //! Rolling updates and rollbacks.
 //!
 //! A task is out of date when its spec snapshot runs different containers than the service's
-//! spec ([`same_runtime`]: scaling or editing policies replaces nothing). The first pass that
+//! spec ([`same_container_spec`]: scaling or editing policies replaces nothing). The first pass that
 //! sees a new spec records it (`spec_version`, `spec_digest`), the spec being left
 //! (`previous_spec`, from the old tasks' snapshot) and `updating` — or `rollback_started` when
 //! the new spec is the recorded previous one (that is what `service rollback` writes).
@@ -16,7 +16,7 @@
 //! RUNNING only once a healthcheck passes, so the update is health-gated). Monitoring goes on in
 //! the background, since a replacement that ends by itself at any point after the update
 //! started counts as a failure. Above `max_failure_ratio` of the slots, `failure_action`
-//! applies. After the last slot has been up for `monitor`, the update is `completed`
+//! takes effect. After the last slot has been up for `monitor`, the update is `completed`
 //! (`rollback_completed`).
 
 use model::service::{
@@ -27,8 +27,8 @@ use model::{TaskState, Timestamp};
 use crate::scheduler::filters;
 use crate::service::desired_slots;
 use crate::tasks::{
-    Namer, RolloutConfig, SlotKey, after, by_creation, is_live, same_runtime, seq, shut_down,
-    slots_of, spec_digest, with_control_of,
+    Namer, RolloutConfig, SlotKey, after, by_creation, is_live, same_container_spec, seq,
+    shut_down, slots_of, spec_digest, with_control_of,
 };
 use crate::{Action, ClusterView, ServiceObj, TaskObj};
 
@@ -89,7 +89,7 @@ fn begin(
     }
     let newest_old = view
         .tasks_of(&svc.id)
-        .filter(|t| is_live(t) && !same_runtime(&t.spec.service_spec, &svc.spec))
+        .filter(|t| is_live(t) && !same_container_spec(&t.spec.service_spec, &svc.spec))
         .max_by_key(|t| (t.spec.spec_version, seq(t)));
     let Some(old) = newest_old else {
         return; // a fresh service, a scale, or nothing running: nothing to roll
@@ -97,7 +97,7 @@ fn begin(
     let rollback = status
         .previous_spec
         .as_deref()
-        .is_some_and(|p| same_runtime(p, &svc.spec));
+        .is_some_and(|p| same_container_spec(p, &svc.spec));
     status.previous_spec = Some(Box::new(with_control_of(&old.spec.service_spec, &svc.spec)));
     status.update = Some(UpdateStatus {
         state: if rollback {
@@ -163,7 +163,7 @@ fn progress(
         let (new, old): (Vec<&TaskObj>, Vec<&TaskObj>) = tasks
             .into_iter()
             .filter(|t| is_live(t))
-            .partition(|t| same_runtime(&t.spec.service_spec, &svc.spec));
+            .partition(|t| same_container_spec(&t.spec.service_spec, &svc.spec));
         let new_up = new.iter().any(|t| t.status.state == TaskState::Running);
         let cooling = new.iter().any(|t| {
             t.status.state == TaskState::Running
@@ -186,7 +186,7 @@ fn progress(
     let last_up = view
         .tasks_of(&svc.id)
         .filter(|t| t.status.state == TaskState::Running && t.status.timestamp >= update.started_at)
-        .filter(|t| same_runtime(&t.spec.service_spec, &svc.spec))
+        .filter(|t| same_container_spec(&t.spec.service_spec, &svc.spec))
         .map(|t| t.status.timestamp)
         .max();
     if todo.is_empty() {
@@ -248,7 +248,7 @@ fn over_failure_ratio(
                 t.status.state,
                 TaskState::Complete | TaskState::Failed | TaskState::Rejected
             ) && t.status.timestamp >= started_at
-                && same_runtime(&t.spec.service_spec, &svc.spec)
+                && same_container_spec(&t.spec.service_spec, &svc.spec)
                 // As in SwarmKit: one that never ran counts, one that ran counts only when it
                 // ended within `monitor` of starting.
                 && t
@@ -267,7 +267,7 @@ fn over_failure_ratio(
         .map(|t| crate::restart::ended_task(svc, view, t))
 }
 
-/// Applies the failure action: pause, or roll back to `previous_spec`.
+/// Takes the failure action: pause, or roll back to `previous_spec`.
 fn fail(
     svc: &ServiceObj,
     status: &mut ServiceStatus,

@@ -54,7 +54,7 @@ pub struct ClusterView {
 
 #[derive(Debug)]
 struct ByService {
-    /// `tasks.len()` when built: a task inserted directly (not through [`ClusterView::apply`])
+    /// `tasks.len()` when built: a task inserted directly (not through [`ClusterView::absorb`])
     /// changes it, and the grouping is made again.
     count: usize,
     ids: HashMap<String, Vec<String>>,

@@ -36,7 +36,7 @@ pub use network::{Ipam, IpamPool, NetworkSpec};
 pub use node::{Availability, NodeRole, NodeSpec, NodeState, NodeStatus};
 pub use secret::SecretSpec;
 pub use service::ServiceSpec;
-pub use stack::{ObjectRef, StackSource, StackSpec, StackStatus};
+pub use stack::{MemberRef, StackSource, StackSpec, StackStatus};
 pub use task::{TaskSpec, TaskState, TaskStatus};
 pub use units::{ByteSize, Cpus, Duration, FileMode};
 pub use validate::{Issue, PathSeg};

@@ -20,12 +20,12 @@ pub struct StackSource {
     pub git_commit: Option<String>,
 }
 
-/// A reference to an object by kind and name.
+/// A stack member: an object named by kind and name (its stack is the owner).
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[schemars(deny_unknown_fields)]
-pub struct ObjectRef {
+pub struct MemberRef {
     /// The object's kind.
     pub kind: Kind,
     /// The object's name.
@@ -41,7 +41,7 @@ pub struct StackSpec {
     pub source: StackSource,
     /// The objects it owns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub members: Vec<ObjectRef>,
+    pub members: Vec<MemberRef>,
 }
 
 /// Outcome of the last apply of a stack.

@@ -13,7 +13,7 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
 use wire::TaskAssignment;
 
-use super::docker_prepare::Resources;
+use super::docker_prepare::EngineResources;
 use super::docker_spec::{container_body, observed};
 use super::error::{RuntimeError, engine, engine_message as message, engine_status as status};
 use super::files::{DEFAULT_FILES_DIR, FileStore};
@@ -35,7 +35,7 @@ pub struct DockerRuntime {
     docker: Docker,
     files: FileStore,
     /// The task's networks and volumes, and the bookkeeping of the networks.
-    resources: Resources,
+    resources: EngineResources,
     /// Container starts in flight at once (see `start_permits`).
     starts: Semaphore,
     /// The engine takes a signal on `stop` (API 1.42+); older ones use the container's own.
@@ -75,7 +75,7 @@ impl DockerRuntime {
         let version = docker.client_version();
         let stop_takes_signal = (version.major_version, version.minor_version) >= (1, 42);
         Ok(DockerRuntime {
-            resources: Resources::new(docker.clone()),
+            resources: EngineResources::new(docker.clone()),
             docker,
             files: FileStore::new(files_dir),
             starts: Semaphore::new(start_permits()),

@@ -21,7 +21,7 @@ use super::network_book::NetworkBook;
 
 /// A task's networks and volumes on one engine, and this agent's bookkeeping of its networks
 /// (owned by `DockerRuntime`).
-pub(super) struct Resources {
+pub(super) struct EngineResources {
     docker: Docker,
     /// Held shared while networks are ensured and a container joins them, exclusively while
     /// unused networks are removed, so this agent never removes a network it is about to use.
@@ -32,10 +32,10 @@ pub(super) struct Resources {
     networks: std::sync::Mutex<NetworkBook>,
 }
 
-impl Resources {
-    /// Resources on the engine behind `docker`, with nothing known yet.
-    pub(super) fn new(docker: Docker) -> Resources {
-        Resources {
+impl EngineResources {
+    /// The resources on the engine behind `docker`, with nothing known yet.
+    pub(super) fn new(docker: Docker) -> EngineResources {
+        EngineResources {
             docker,
             network_gc: RwLock::new(()),
             network_create: Mutex::new(()),

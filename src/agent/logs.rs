@@ -6,7 +6,7 @@ use bollard::container::LogOutput;
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use super::error::RuntimeError;
-use super::runtime::{LogLine, LogStream};
+use super::runtime::{LogLine, OutputStream};
 
 struct Splitter {
     chunks: BoxStream<'static, Result<LogOutput, RuntimeError>>,
@@ -36,10 +36,10 @@ pub(super) fn split_lines(
             match s.chunks.next().await {
                 Some(Ok(chunk)) => {
                     let (which, bytes) = match chunk {
-                        LogOutput::StdErr { message } => (LogStream::Stderr, message),
+                        LogOutput::StdErr { message } => (OutputStream::Stderr, message),
                         LogOutput::StdOut { message }
                         | LogOutput::Console { message }
-                        | LogOutput::StdIn { message } => (LogStream::Stdout, message),
+                        | LogOutput::StdIn { message } => (OutputStream::Stdout, message),
                     };
                     let buf = &mut s.partial[which as usize];
                     buf.push_str(&String::from_utf8_lossy(&bytes));
@@ -56,7 +56,7 @@ pub(super) fn split_lines(
                 None => {
                     s.done = true;
                     // A last line without its newline still counts.
-                    for (i, which) in [LogStream::Stdout, LogStream::Stderr]
+                    for (i, which) in [OutputStream::Stdout, OutputStream::Stderr]
                         .into_iter()
                         .enumerate()
                     {
@@ -107,10 +107,10 @@ mod tests {
         assert_eq!(
             lines,
             [
-                (LogStream::Stderr, "oops".to_string()),
-                (LogStream::Stdout, "hello".to_string()),
-                (LogStream::Stdout, "world".to_string()),
-                (LogStream::Stdout, "tail".to_string()),
+                (OutputStream::Stderr, "oops".to_string()),
+                (OutputStream::Stdout, "hello".to_string()),
+                (OutputStream::Stdout, "world".to_string()),
+                (OutputStream::Stdout, "tail".to_string()),
             ]
         );
     }

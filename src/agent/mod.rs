@@ -21,7 +21,7 @@ mod worker;
 
 pub use docker::DockerRuntime;
 pub use error::RuntimeError;
-pub use runtime::{ContainerRuntime, LogLine, LogStream, NodeInfo, Observed};
+pub use runtime::{ContainerRuntime, LogLine, NodeInfo, Observed, OutputStream};
 pub use sim::SimRuntime;
 pub use supervisor::Agent;
 

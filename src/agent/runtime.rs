@@ -201,7 +201,7 @@ pub struct RuntimeEvent {
 
 /// Which stream a log line came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogStream {
+pub enum OutputStream {
     /// Standard output (or a TTY).
     Stdout,
     /// Standard error.
@@ -212,7 +212,7 @@ pub enum LogStream {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {
     /// Where it came from.
-    pub stream: LogStream,
+    pub stream: OutputStream,
     /// The text, without its trailing newline.
     pub line: String,
 }

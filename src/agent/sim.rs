@@ -13,8 +13,8 @@ use wire::TaskAssignment;
 use super::error::RuntimeError;
 use super::names::{LABEL_TASK_ID, container_labels, container_name};
 use super::runtime::{
-    ContainerRuntime, ContainerState, ContainerSummary, EventKind, HealthStatus, LogLine,
-    LogStream, NodeInfo, Observed, RuntimeEvent,
+    ContainerRuntime, ContainerState, ContainerSummary, EventKind, HealthStatus, LogLine, NodeInfo,
+    Observed, OutputStream, RuntimeEvent,
 };
 
 /// One simulated container.
@@ -337,7 +337,7 @@ impl ContainerRuntime for SimRuntime {
         _tail: Option<usize>,
     ) -> BoxStream<'static, Result<LogLine, RuntimeError>> {
         let line = LogLine {
-            stream: LogStream::Stdout,
+            stream: OutputStream::Stdout,
             line: format!("simulated container {container}"),
         };
         stream::iter([Ok(line)]).boxed()

@@ -46,7 +46,7 @@ async fn cluster(State(state): State<ApiState>) -> Json<ClusterInfo> {
             let plural = format!("{}s", crate::apply::kind_word(kind));
             objects.insert(plural, json!(index.list(kind).len()));
         }
-        (index.applied(), objects)
+        (index.last_executed(), objects)
     });
     // openraft's metrics, read defensively: their shape is the Raft layer's business.
     let pick = |keys: &[&str]| {

@@ -9,8 +9,8 @@ use wire::ObjectChange;
 
 use super::objects::lookup;
 use super::{ApiError, ApiState};
-use crate::apply::{self, Action, Owner, PlanItem, kind_word, leaf_changes};
-use crate::store::{Applied, Command, Index, Op, Record, Rejection};
+use crate::apply::{self, ChangeKind, Owner, StackChange, kind_word, leaf_changes};
+use crate::store::{Command, Executed, Index, Op, Record, Rejection};
 
 /// Attempts in all when the caller named no version and a status writer moved it meanwhile.
 const ATTEMPTS: usize = 3;
@@ -62,7 +62,7 @@ pub async fn edit(
             ops: vec![op],
         };
         match apply::propose(&state.store, command).await? {
-            Applied::Ok { index, .. } => {
+            Executed::Ok { index, .. } => {
                 let object = state
                     .store
                     .read(|i| i.get(record.kind, &record.id).cloned())
@@ -79,12 +79,12 @@ pub async fn edit(
                     index: Some(index),
                 });
             }
-            Applied::Rejected(Rejection::Conflict(_))
+            Executed::Rejected(Rejection::Conflict(_))
                 if target.expected_version.is_none() && attempt < ATTEMPTS =>
             {
                 attempt += 1;
             }
-            Applied::Rejected(rejection) => return Err(rejection.into()),
+            Executed::Rejected(rejection) => return Err(rejection.into()),
         }
     }
 }
@@ -93,7 +93,7 @@ pub async fn edit(
 struct Prepared {
     record: Record,
     op: Option<Op>,
-    plan: PlanItem,
+    plan: StackChange,
 }
 
 fn prepare(
@@ -127,8 +127,8 @@ fn prepare(
         Some(&json!(edited.metadata.labels)),
         &mut changes,
     );
-    let mut plan = PlanItem {
-        action: Action::Unchanged,
+    let mut plan = StackChange {
+        action: ChangeKind::Unchanged,
         kind: record.kind,
         name: record.metadata.name.clone(),
         changes,
@@ -140,7 +140,7 @@ fn prepare(
             plan,
         });
     }
-    plan.action = Action::Update;
+    plan.action = ChangeKind::Update;
     let op = Op::Update {
         kind: record.kind,
         id: record.id.clone(),

@@ -22,8 +22,8 @@ use super::edit::{self, Edited, Target, refused};
 use super::objects::{self, lookup};
 use super::services::parse_optional;
 use super::{ApiError, ApiState};
-use crate::apply::{self, Action, ApplyOutcome, Plan, PlanItem};
-use crate::store::{Applied, Command, Index, Op, Record};
+use crate::apply::{self, ApplyOutcome, ChangeKind, StackChange, StackPlan};
+use crate::store::{Command, Executed, Index, Op, Record};
 
 /// Node routes.
 pub fn routes() -> Router<ApiState> {
@@ -134,11 +134,11 @@ async fn remove(
         Ok((record.clone(), command))
     })?;
     match apply::propose(&state.store, command.clone()).await? {
-        Applied::Ok { index, .. } => Ok(Json(ApplyOutcome {
-            plan: Plan {
+        Executed::Ok { index, .. } => Ok(Json(ApplyOutcome {
+            plan: StackPlan {
                 stack: String::new(),
-                items: vec![PlanItem {
-                    action: Action::Delete,
+                items: vec![StackChange {
+                    action: ChangeKind::Delete,
                     kind: Kind::Node,
                     name: record.metadata.name,
                     changes: Vec::new(),
@@ -148,7 +148,7 @@ async fn remove(
             dry_run: false,
             index: Some(index),
         })),
-        Applied::Rejected(rejection) => Err(rejection.into()),
+        Executed::Rejected(rejection) => Err(rejection.into()),
     }
 }
 

@@ -14,7 +14,7 @@ use wire::DataBody;
 use super::{ApiError, ApiState, objects};
 use crate::apply::{self, LABEL_CONTENT_HASH};
 use crate::manifest::objects::{CONFIG_LIMIT, SECRET_LIMIT};
-use crate::store::{Applied, Command, Op};
+use crate::store::{Command, Executed, Op};
 
 /// Secret routes.
 pub fn routes() -> Router<ApiState> {
@@ -83,7 +83,7 @@ pub async fn create(
         }],
     };
     match apply::propose(&state.store, command).await? {
-        Applied::Ok { ids, .. } => {
+        Executed::Ok { ids, .. } => {
             let id = ids.first().cloned().unwrap_or_default();
             let view = state
                 .store
@@ -91,6 +91,6 @@ pub async fn create(
                 .ok_or_else(|| ApiError::Internal(format!("{word} {id} vanished after create")))?;
             Ok((StatusCode::CREATED, Json(view)))
         }
-        Applied::Rejected(rejection) => Err(rejection.into()),
+        Executed::Rejected(rejection) => Err(rejection.into()),
     }
 }

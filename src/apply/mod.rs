@@ -1,7 +1,7 @@
 //! Apply: turn the desired manifests of one stack into one batched store command.
 //!
 //! The planner ([`plan()`]) is pure: it reads an [`Index`](crate::store::Index) and returns a
-//! [`Plan`] — what would be created, updated, deleted or left alone, with field-level diffs — and
+//! [`StackPlan`] — what would be created, updated, deleted or left alone, with field-level diffs — and
 //! the single [`Command`](crate::store::Command) that does it (DESIGN §2: a whole apply is one
 //! Raft entry). [`apply()`] runs it against the store, re-planning on a stale compare-and-set.
 //!
@@ -52,7 +52,7 @@ pub use run::{
     release_claims, stack_record, watched_files,
 };
 pub use wire::labels::*;
-pub use wire::{Action, ApplyOutcome, Claim, FieldChange, Plan, PlanItem, kind_word};
+pub use wire::{ApplyOutcome, ChangeKind, Claim, FieldChange, StackChange, StackPlan, kind_word};
 
 /// Who asks for a change: decides whether a watched stack may be touched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,8 +1,8 @@
 //! Pure plans for the other stack writes: deleting a stack or one object, recording an error.
 
-use model::{Kind, ObjectRef, StackSource, StackSpec, StackStatus, Timestamp};
+use model::{Kind, MemberRef, StackSource, StackSpec, StackStatus, Timestamp};
 use serde_json::json;
-use wire::{Action, Plan, PlanItem};
+use wire::{ChangeKind, StackChange, StackPlan};
 
 use super::plan::{
     Planned, check_owner, delete_op, kind_rank, refuse_if_used_elsewhere, stack_metadata,
@@ -40,7 +40,7 @@ pub fn delete_stack_plan(
         refuse_if_used_elsewhere(index, record, stack)?;
     }
     Ok(Planned {
-        plan: Plan {
+        plan: StackPlan {
             stack: stack.to_owned(),
             items: records.iter().map(|r| deleted(r)).collect(),
             notes: Vec::new(),
@@ -89,7 +89,7 @@ pub fn delete_object_plan(
     let mut ops = vec![delete_op(record)];
     if let Some(stack_record) = stack.as_deref().and_then(|s| stack_object(index, s)) {
         let mut spec: StackSpec = stack_record.spec_as().unwrap_or_default();
-        let gone = ObjectRef {
+        let gone = MemberRef {
             kind,
             name: record.metadata.name.clone(),
         };
@@ -103,8 +103,8 @@ pub fn delete_object_plan(
             items.push(deleted(stack_record));
             ops.push(delete_op(stack_record));
         } else {
-            items.push(PlanItem {
-                action: Action::Update,
+            items.push(StackChange {
+                action: ChangeKind::Update,
                 kind: Kind::Stack,
                 name: stack_record.metadata.name.clone(),
                 changes: Vec::new(),
@@ -119,7 +119,7 @@ pub fn delete_object_plan(
         }
     }
     Ok(Planned {
-        plan: Plan {
+        plan: StackPlan {
             stack: stack.unwrap_or_default(),
             items,
             notes: Vec::new(),
@@ -186,9 +186,9 @@ pub fn error_command(
     Ok(Some(Command { at: now, ops }))
 }
 
-fn deleted(record: &Record) -> PlanItem {
-    PlanItem {
-        action: Action::Delete,
+fn deleted(record: &Record) -> StackChange {
+    StackChange {
+        action: ChangeKind::Delete,
         kind: record.kind,
         name: record.metadata.name.clone(),
         changes: Vec::new(),

@@ -2,9 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use model::{Kind, ObjectMeta, ObjectRef, StackSpec, StackStatus, Timestamp};
+use model::{Kind, MemberRef, ObjectMeta, StackSpec, StackStatus, Timestamp};
 use serde_json::{Value, json};
-use wire::{Action, FieldChange, Plan, PlanItem, docker_name};
+use wire::{ChangeKind, FieldChange, StackChange, StackPlan, docker_name};
 
 use super::check::{check_published_ports, check_references};
 use super::desired::{DesiredObject, canonical, desired_objects, keep_restart_counter};
@@ -20,16 +20,16 @@ use crate::store::{Command, Index, Op, Record};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Planned {
     /// What the plan does, object by object, as the API returns it.
-    pub plan: Plan,
+    pub plan: StackPlan,
     /// `None` when there is nothing to write. Never sent: it carries secret content.
     pub command: Option<Command>,
 }
 
 /// Reads of a planned change are reads of its plan (`items`, `lines()`).
 impl std::ops::Deref for Planned {
-    type Target = Plan;
+    type Target = StackPlan;
 
-    fn deref(&self) -> &Plan {
+    fn deref(&self) -> &StackPlan {
         &self.plan
     }
 }
@@ -51,7 +51,7 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
     for object in &desired {
         let name = &object.metadata.name;
         if object.kind != Kind::Node {
-            members.insert(ObjectRef {
+            members.insert(MemberRef {
                 kind: object.kind,
                 name: name.clone(),
             });
@@ -70,13 +70,13 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
                     spec: object.spec.clone(),
                     status: Value::Null,
                 });
-                (Action::Create, Vec::new())
+                (ChangeKind::Create, Vec::new())
             }
             Some(record) => {
                 let object = &keep_restart_counter(record, object);
                 let changes = object_changes(record, object);
                 if changes.is_empty() {
-                    (Action::Unchanged, changes)
+                    (ChangeKind::Unchanged, changes)
                 } else {
                     writes.push(Op::Update {
                         kind: object.kind,
@@ -85,11 +85,11 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
                         metadata: object.metadata.clone(),
                         spec: object.spec.clone(),
                     });
-                    (Action::Update, changes)
+                    (ChangeKind::Update, changes)
                 }
             }
         };
-        items.push(PlanItem {
+        items.push(StackChange {
             action,
             kind: object.kind,
             name: name.clone(),
@@ -125,7 +125,7 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
             notes.push(format!(
                 "{word} {shown}: not in input (use --prune to remove)"
             ));
-            members.insert(ObjectRef {
+            members.insert(MemberRef {
                 kind: record.kind,
                 name: name.clone(),
             });
@@ -133,8 +133,8 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
         }
         refuse_if_used_elsewhere(index, record, stack)?;
         deletes.push(delete_op(record));
-        items.push(PlanItem {
-            action: Action::Delete,
+        items.push(StackChange {
+            action: ChangeKind::Delete,
             kind: record.kind,
             name: name.clone(),
             changes: Vec::new(),
@@ -152,7 +152,7 @@ pub fn plan(index: &Index, request: &ApplyRequest, now: Timestamp) -> Result<Pla
 
     let ops: Vec<Op> = deletes.into_iter().chain(writes).chain(stack_ops).collect();
     Ok(Planned {
-        plan: Plan {
+        plan: StackPlan {
             stack: stack.to_owned(),
             items,
             notes,
@@ -243,7 +243,7 @@ fn stack_ops(
     spec: &StackSpec,
     objects_changed: bool,
     now: Timestamp,
-) -> Result<(PlanItem, Vec<Op>), ApplyError> {
+) -> Result<(StackChange, Vec<Op>), ApplyError> {
     let spec_value =
         serde_json::to_value(spec).map_err(|e| ApplyError::Invalid(format!("stack: {e}")))?;
     let status = json!(StackStatus {
@@ -251,14 +251,14 @@ fn stack_ops(
         error: None
     });
     let metadata = stack_metadata(stack, owner);
-    let mut item = PlanItem {
-        action: Action::Unchanged,
+    let mut item = StackChange {
+        action: ChangeKind::Unchanged,
         kind: Kind::Stack,
         name: stack.to_owned(),
         changes: Vec::new(),
     };
     let Some(record) = stack_object(index, stack) else {
-        item.action = Action::Create;
+        item.action = ChangeKind::Create;
         let create = Op::Create {
             kind: Kind::Stack,
             metadata,
@@ -304,7 +304,7 @@ fn stack_ops(
         });
     }
     if !changes.is_empty() {
-        item.action = Action::Update;
+        item.action = ChangeKind::Update;
         item.changes = changes;
     }
     Ok((item, ops))

@@ -10,7 +10,7 @@ use super::claim::release_command;
 use super::ops::{delete_object_plan, delete_stack_plan, error_command};
 use super::plan::{Planned, plan, stack_object};
 use super::{ApplyError, ApplyRequest, LABEL_WATCHED_FILE, Owner};
-use crate::store::{Applied, Command, Conflict, Index, Record, Rejection, Store, StoreError};
+use crate::store::{Command, Conflict, Executed, Index, Record, Rejection, Store, StoreError};
 
 /// Plans are re-made this many times in all when a compare-and-set finds a newer version.
 const ATTEMPTS: usize = 3;
@@ -86,9 +86,9 @@ pub async fn record_stack_error(
             return Ok(());
         };
         match propose(store, command).await? {
-            Applied::Ok { .. } => return Ok(()),
-            Applied::Rejected(Rejection::Conflict(_)) if attempt < ATTEMPTS => continue,
-            Applied::Rejected(rejection) => return Err(ApplyError::Rejected(rejection)),
+            Executed::Ok { .. } => return Ok(()),
+            Executed::Rejected(Rejection::Conflict(_)) if attempt < ATTEMPTS => continue,
+            Executed::Rejected(rejection) => return Err(ApplyError::Rejected(rejection)),
         }
     }
     Ok(())
@@ -108,9 +108,9 @@ pub async fn release_claims(
         };
         let released = command.ops.len();
         match propose(store, command).await? {
-            Applied::Ok { .. } => return Ok(released),
-            Applied::Rejected(Rejection::Conflict(_)) if attempt < ATTEMPTS => continue,
-            Applied::Rejected(rejection) => return Err(ApplyError::Rejected(rejection)),
+            Executed::Ok { .. } => return Ok(released),
+            Executed::Rejected(Rejection::Conflict(_)) if attempt < ATTEMPTS => continue,
+            Executed::Rejected(rejection) => return Err(ApplyError::Rejected(rejection)),
         }
     }
     Ok(0)
@@ -155,7 +155,7 @@ async fn execute(
             }
         };
         match propose(store, command).await? {
-            Applied::Ok { index, .. } => {
+            Executed::Ok { index, .. } => {
                 return Ok(ApplyOutcome {
                     plan: plan.plan,
                     dry_run,
@@ -163,14 +163,14 @@ async fn execute(
                 });
             }
             // Someone wrote in between: plan again against what is there now.
-            Applied::Rejected(Rejection::Conflict(_)) if attempt < ATTEMPTS => attempt += 1,
-            Applied::Rejected(rejection) => return Err(ApplyError::Rejected(rejection)),
+            Executed::Rejected(Rejection::Conflict(_)) if attempt < ATTEMPTS => attempt += 1,
+            Executed::Rejected(rejection) => return Err(ApplyError::Rejected(rejection)),
         }
     }
 }
 
 /// Proposes one command, telling "no leader right now" (retry) from other store failures.
-pub async fn propose(store: &Store, command: Command) -> Result<Applied, ApplyError> {
+pub async fn propose(store: &Store, command: Command) -> Result<Executed, ApplyError> {
     store.propose(command).await.map_err(|err| match err {
         StoreError::NotLeader { .. } | StoreError::Timeout { .. } | StoreError::ShutDown => {
             ApplyError::Unavailable(err)

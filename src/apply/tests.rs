@@ -7,7 +7,7 @@ use model::{
 };
 
 use super::*;
-use crate::store::{Applied, Command, Index};
+use crate::store::{Command, Executed, Index};
 
 mod refusals;
 
@@ -77,8 +77,8 @@ impl Cluster {
 
     fn commit(&mut self, command: &Command) {
         self.log += 1;
-        let (applied, _, _) = self.index.apply(self.log, command);
-        assert!(matches!(applied, Applied::Ok { .. }), "{applied:?}");
+        let (executed, _, _) = self.index.execute(self.log, command);
+        assert!(matches!(executed, Executed::Ok { .. }), "{executed:?}");
     }
 
     fn apply(&mut self, request: &ApplyRequest) -> Planned {
@@ -148,7 +148,12 @@ fn identical_input_twice_changes_nothing() {
     cluster.apply(&request("shop", shop()));
     let again = cluster.plan(&request("shop", shop())).expect("plan");
     assert!(again.command.is_none());
-    assert!(again.items.iter().all(|i| i.action == Action::Unchanged));
+    assert!(
+        again
+            .items
+            .iter()
+            .all(|i| i.action == ChangeKind::Unchanged)
+    );
     assert_eq!(again.lines(false), vec!["no changes"]);
     assert!(again.lines(true)[0].ends_with("(unchanged)"));
 }

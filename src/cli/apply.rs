@@ -2,7 +2,7 @@
 //! where the files are), then let the manager plan and write.
 
 use model::{Kind, Manifest, StackSource};
-use wire::{Action, ApplyBody, ApplyOutcome, kind_word};
+use wire::{ApplyBody, ApplyOutcome, ChangeKind, kind_word};
 
 use super::error::{CliError, Result};
 use crate::client::{ApplyParams, Client, ClientError};
@@ -12,7 +12,7 @@ use crate::manifest::{self, LoadOptions};
 use super::{EXIT_FAILED, Inputs, Output, output};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct ApplyArgs {
     #[command(flatten)]
     pub inputs: Inputs,
     /// Stack name; defaults to the compose `name:`, else the file's name (`web.yml`: `web`;
@@ -58,7 +58,7 @@ struct Group {
 }
 
 /// `apply` (`diff` is `apply --dry-run` with exit status 1 when something would change).
-pub async fn run(client: &Client, args: Args, output: Output, diff: bool) -> Result<i32> {
+pub async fn run(client: &Client, args: ApplyArgs, output: Output, diff: bool) -> Result<i32> {
     let Some(groups) = load(&args.inputs, args.stack.clone(), true)? else {
         return Ok(EXIT_FAILED);
     };
@@ -131,7 +131,7 @@ pub async fn delete(client: &Client, args: DeleteArgs, output: Output) -> Result
                 .plan
                 .items
                 .iter()
-                .filter(|i| i.action == Action::Delete)
+                .filter(|i| i.action == ChangeKind::Delete)
             {
                 outln!("{}", item.line_in(&outcome.plan.stack));
             }

@@ -6,14 +6,14 @@ use crate::client::Client;
 use super::{Output, output};
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+pub enum ClusterCommand {
     /// Node id, leader, term, last applied index and object counts.
     Info,
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
+pub async fn run(client: &Client, command: ClusterCommand, output: Output) -> Result<i32> {
     match command {
-        Command::Info => {
+        ClusterCommand::Info => {
             let info = client.cluster().await?;
             output::print(output, &info, || {
                 outln!("node:          {}", info.node_id);

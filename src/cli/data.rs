@@ -13,7 +13,7 @@ use crate::client::views::data_rows;
 use super::{Output, output};
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+pub enum DataCommand {
     /// Create one from a file, or from stdin with `-`.
     Create {
         name: String,
@@ -44,9 +44,9 @@ pub enum Command {
     },
 }
 
-pub async fn run(client: &Client, kind: Kind, command: Command, output: Output) -> Result<i32> {
+pub async fn run(client: &Client, kind: Kind, command: DataCommand, output: Output) -> Result<i32> {
     match command {
-        Command::Create { name, file, labels } => {
+        DataCommand::Create { name, file, labels } => {
             let content = read_content(&file)?;
             let labels = labels
                 .iter()
@@ -68,7 +68,7 @@ pub async fn run(client: &Client, kind: Kind, command: Command, output: Output) 
                 .await?;
             output::print(output, &record, || outln!("{}", record.id))?;
         }
-        Command::Ls { stack } => {
+        DataCommand::Ls { stack } => {
             let rows = data_rows(&client.list(kind, stack.as_deref()).await?);
             output::print(output, &rows, || {
                 let cells: Vec<Vec<String>> = rows
@@ -91,10 +91,10 @@ pub async fn run(client: &Client, kind: Kind, command: Command, output: Output) 
                 );
             })?;
         }
-        Command::Inspect { name, stack } => {
+        DataCommand::Inspect { name, stack } => {
             output::inspect(output, &client.get(kind, &name, stack.as_deref()).await?)?;
         }
-        Command::Rm { name, stack } => {
+        DataCommand::Rm { name, stack } => {
             client.delete(kind, &name, stack.as_deref()).await?;
             if output == Output::Table {
                 outln!("- {} {name}", kind_word(kind));

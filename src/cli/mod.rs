@@ -62,7 +62,7 @@ pub fn exit_status(err: &CliError) -> i32 {
 /// swarmctl — drive a swarm cluster, and check stack files offline.
 #[derive(Debug, Parser)]
 #[command(name = "swarmctl", version, about)]
-pub struct Cli {
+pub struct Swarmctl {
     /// Manager API address.
     #[arg(
         long,
@@ -75,7 +75,7 @@ pub struct Cli {
     #[arg(short = 'o', long = "output", global = true, value_enum)]
     pub output: Option<Output>,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: SwarmctlCommand,
 }
 
 /// How results are printed.
@@ -102,67 +102,73 @@ pub struct Inputs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum SwarmctlCommand {
     /// Check stack files and manifests against the schemas and swarm's rules (offline).
-    Validate(validate::Args),
+    Validate(validate::ValidateArgs),
     /// Print the JSON Schema of a compose stack file or of a native kind.
-    Schema(schema::Args),
+    Schema(schema::SchemaArgs),
     /// Print the normalised native manifests a stack file stands for (offline).
-    Render(render::Args),
+    Render(render::RenderArgs),
     /// Create or update a stack from stack files; prints the plan.
-    Apply(apply::Args),
+    Apply(apply::ApplyArgs),
     /// Print what `apply` would change; exit status 1 when something would.
-    Diff(apply::Args),
+    Diff(apply::ApplyArgs),
     /// Delete the objects the files declare.
     Delete(apply::DeleteArgs),
     /// Manage stacks.
     #[command(subcommand)]
-    Stack(stack::Command),
+    Stack(stack::StackCommand),
     /// Manage services.
     #[command(subcommand)]
-    Service(service::Command),
+    Service(service::ServiceCommand),
     /// Manage secrets (data is never shown).
     #[command(subcommand)]
-    Secret(data::Command),
+    Secret(data::DataCommand),
     /// Manage configs.
     #[command(subcommand)]
-    Config(data::Command),
+    Config(data::DataCommand),
     /// Inspect networks.
     #[command(subcommand)]
-    Network(network::Command),
+    Network(network::NetworkCommand),
     /// Manage nodes.
     #[command(subcommand)]
-    Node(node::Command),
+    Node(node::NodeCommand),
     /// The cluster as this manager sees it.
     #[command(subcommand)]
-    Cluster(cluster::Command),
+    Cluster(cluster::ClusterCommand),
     /// Follow the cluster's change events, one line each.
     Events,
 }
 
 /// Runs the parsed command and returns the process exit code.
-pub async fn run(cli: Cli) -> Result<i32> {
+pub async fn run(cli: Swarmctl) -> Result<i32> {
     let output = cli.output.unwrap_or(Output::Table);
     let online = crate::client::Client::new;
     match cli.command {
-        Command::Validate(args) => validate::run(args, output),
-        Command::Schema(args) => schema::run(args),
-        Command::Render(args) => render::run(args, cli.output.unwrap_or(Output::Yaml)),
-        Command::Apply(args) => apply::run(&online(&cli.host)?, args, output, false).await,
-        Command::Diff(args) => apply::run(&online(&cli.host)?, args, output, true).await,
-        Command::Delete(args) => apply::delete(&online(&cli.host)?, args, output).await,
-        Command::Stack(command) => stack::run(&online(&cli.host)?, command, output).await,
-        Command::Service(command) => service::run(&online(&cli.host)?, command, output).await,
-        Command::Secret(command) => {
+        SwarmctlCommand::Validate(args) => validate::run(args, output),
+        SwarmctlCommand::Schema(args) => schema::run(args),
+        SwarmctlCommand::Render(args) => render::run(args, cli.output.unwrap_or(Output::Yaml)),
+        SwarmctlCommand::Apply(args) => apply::run(&online(&cli.host)?, args, output, false).await,
+        SwarmctlCommand::Diff(args) => apply::run(&online(&cli.host)?, args, output, true).await,
+        SwarmctlCommand::Delete(args) => apply::delete(&online(&cli.host)?, args, output).await,
+        SwarmctlCommand::Stack(command) => stack::run(&online(&cli.host)?, command, output).await,
+        SwarmctlCommand::Service(command) => {
+            service::run(&online(&cli.host)?, command, output).await
+        }
+        SwarmctlCommand::Secret(command) => {
             data::run(&online(&cli.host)?, model::Kind::Secret, command, output).await
         }
-        Command::Config(command) => {
+        SwarmctlCommand::Config(command) => {
             data::run(&online(&cli.host)?, model::Kind::Config, command, output).await
         }
-        Command::Network(command) => network::run(&online(&cli.host)?, command, output).await,
-        Command::Node(command) => node::run(&online(&cli.host)?, command, output).await,
-        Command::Cluster(command) => cluster::run(&online(&cli.host)?, command, output).await,
-        Command::Events => cluster::events(&online(&cli.host)?, output).await,
+        SwarmctlCommand::Network(command) => {
+            network::run(&online(&cli.host)?, command, output).await
+        }
+        SwarmctlCommand::Node(command) => node::run(&online(&cli.host)?, command, output).await,
+        SwarmctlCommand::Cluster(command) => {
+            cluster::run(&online(&cli.host)?, command, output).await
+        }
+        SwarmctlCommand::Events => cluster::events(&online(&cli.host)?, output).await,
     }
 }
 
@@ -225,7 +231,7 @@ mod tests {
     #[test]
     fn every_flag_has_help_text() {
         let mut bare = Vec::new();
-        bare_flags(&super::Cli::command(), "swarmctl", &mut bare);
+        bare_flags(&super::Swarmctl::command(), "swarmctl", &mut bare);
         assert!(bare.is_empty(), "flags without help: {bare:?}");
     }
 }

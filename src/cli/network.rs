@@ -10,7 +10,7 @@ use crate::client::views::network_rows;
 use super::{Output, output};
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+pub enum NetworkCommand {
     /// List networks.
     Ls {
         /// Only the networks of this stack.
@@ -26,9 +26,9 @@ pub enum Command {
     },
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
+pub async fn run(client: &Client, command: NetworkCommand, output: Output) -> Result<i32> {
     match command {
-        Command::Ls { stack } => {
+        NetworkCommand::Ls { stack } => {
             let rows = network_rows(&client.list(Kind::Network, stack.as_deref()).await?);
             output::print(output, &rows, || {
                 let cells: Vec<Vec<String>> = rows
@@ -45,7 +45,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
                 output::table(&["ID", "NAME", "STACK", "DRIVER"], &cells);
             })?;
         }
-        Command::Inspect { name, stack } => {
+        NetworkCommand::Inspect { name, stack } => {
             output::inspect(
                 output,
                 &client.get(Kind::Network, &name, stack.as_deref()).await?,

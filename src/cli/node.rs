@@ -11,7 +11,7 @@ use crate::client::{Client, TaskFilter};
 use super::{Output, args, output, ps};
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+pub enum NodeCommand {
     /// List nodes.
     Ls,
     /// Show one node (hostname or id).
@@ -57,9 +57,9 @@ pub enum Command {
     },
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
+pub async fn run(client: &Client, command: NodeCommand, output: Output) -> Result<i32> {
     match command {
-        Command::Ls => {
+        NodeCommand::Ls => {
             let nodes = client.list(Kind::Node, None).await?;
             let cluster = client.cluster().await?;
             let leader = cluster.leader.to_string();
@@ -87,10 +87,10 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
                 );
             })?;
         }
-        Command::Inspect { name } => {
+        NodeCommand::Inspect { name } => {
             output::inspect(output, &client.get(Kind::Node, &name, None).await?)?;
         }
-        Command::Ps { name, no_trunc } => {
+        NodeCommand::Ps { name, no_trunc } => {
             let node = client.get(Kind::Node, &name, None).await?;
             let filter = TaskFilter {
                 node: Some(&node.id),
@@ -101,7 +101,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
             let nodes = client.list(Kind::Node, None).await?;
             ps::print(output, &task_rows(&services, &tasks, &nodes), no_trunc)?;
         }
-        Command::Update {
+        NodeCommand::Update {
             name,
             availability,
             label_add,
@@ -119,9 +119,9 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
             let change = client.update_node(&name, &body).await?;
             output::print(output, &change, || outln!("{}", change.plan.line()))?;
         }
-        Command::Promote { names } => return set_role(client, &names, true, output).await,
-        Command::Demote { names } => return set_role(client, &names, false, output).await,
-        Command::Rm { names, force } => {
+        NodeCommand::Promote { names } => return set_role(client, &names, true, output).await,
+        NodeCommand::Demote { names } => return set_role(client, &names, false, output).await,
+        NodeCommand::Rm { names, force } => {
             return output::remove_each(&names, output, |name| async move {
                 client.remove_node(&name, force).await
             })

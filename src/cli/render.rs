@@ -6,7 +6,7 @@ use crate::manifest::{self, LoadOptions};
 use super::{EXIT_FAILED, Inputs, Output};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct RenderArgs {
     #[command(flatten)]
     pub inputs: Inputs,
     /// Stack name; defaults to the compose `name:`, else the file's name (`web.yml`: `web`;
@@ -15,7 +15,7 @@ pub struct Args {
     pub stack: Option<String>,
 }
 
-pub fn run(args: Args, output: Output) -> Result<i32> {
+pub fn run(args: RenderArgs, output: Output) -> Result<i32> {
     let groups = manifest::expand(&args.inputs.files, args.inputs.recursive)?;
     let options = LoadOptions {
         stack: args.stack,

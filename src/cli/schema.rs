@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::error::{CliError, Result};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct SchemaArgs {
     /// `compose` (default) or a native kind: service, network, secret, config, node, stack.
     pub kind: Option<String>,
     /// Write every schema as DIR/<name>.json instead of printing one (how schemas/ is made).
@@ -13,7 +13,7 @@ pub struct Args {
     pub write: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> Result<i32> {
+pub fn run(args: SchemaArgs) -> Result<i32> {
     let all = model::schema::all();
     if let Some(dir) = args.write {
         std::fs::create_dir_all(&dir)?;

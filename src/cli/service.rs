@@ -11,7 +11,7 @@ use crate::client::{Client, TaskFilter};
 use super::{Output, args, output, ps};
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+pub enum ServiceCommand {
     /// List services.
     Ls {
         /// Only the services of this stack.
@@ -112,19 +112,19 @@ pub struct UpdateArgs {
     pub force: bool,
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
+pub async fn run(client: &Client, command: ServiceCommand, output: Output) -> Result<i32> {
     match command {
-        Command::Ls { stack } => {
+        ServiceCommand::Ls { stack } => {
             let services = client.list(Kind::Service, stack.as_deref()).await?;
             let tasks = client.list(Kind::Task, stack.as_deref()).await?;
             let rows = service_rows(&services, &tasks);
             output::print(output, &rows, || print_rows(&rows))?;
         }
-        Command::Inspect { name, stack } => {
+        ServiceCommand::Inspect { name, stack } => {
             let record = client.get(Kind::Service, &name, stack.as_deref()).await?;
             output::inspect(output, &record)?;
         }
-        Command::Ps {
+        ServiceCommand::Ps {
             name,
             stack,
             no_trunc,
@@ -139,8 +139,10 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
             let rows = task_rows(std::slice::from_ref(&service), &tasks, &nodes);
             ps::print(output, &rows, no_trunc)?;
         }
-        Command::Scale { pairs, stack } => return scale(client, &pairs, stack, output).await,
-        Command::Update(update) => {
+        ServiceCommand::Scale { pairs, stack } => {
+            return scale(client, &pairs, stack, output).await;
+        }
+        ServiceCommand::Update(update) => {
             let body = UpdateBody {
                 image: update.image,
                 replicas: update.replicas,
@@ -156,10 +158,10 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
                 .await?;
             print_change(output, &change)?;
         }
-        Command::Rollback { name, stack } => {
+        ServiceCommand::Rollback { name, stack } => {
             print_change(output, &client.rollback(&name, stack.as_deref()).await?)?;
         }
-        Command::Restart { name, stack } => {
+        ServiceCommand::Restart { name, stack } => {
             let change = client.restart(&name, stack.as_deref()).await?;
             output::print(output, &change, || {
                 outln!(
@@ -168,7 +170,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
                 );
             })?;
         }
-        Command::Logs {
+        ServiceCommand::Logs {
             name,
             stack,
             follow,
@@ -180,7 +182,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
                 output::flush();
             }
         }
-        Command::Rm { names, stack } => {
+        ServiceCommand::Rm { names, stack } => {
             let stack = stack.as_deref();
             return output::remove_each(&names, output, |name| async move {
                 client.delete(Kind::Service, &name, stack).await

@@ -35,7 +35,7 @@ fn source(row: &StackRow) -> String {
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+pub enum StackCommand {
     /// List stacks.
     Ls,
     /// List the services of a stack.
@@ -51,9 +51,9 @@ pub enum Command {
     Rm { name: String },
 }
 
-pub async fn run(client: &Client, command: Command, output: Output) -> Result<i32> {
+pub async fn run(client: &Client, command: StackCommand, output: Output) -> Result<i32> {
     match command {
-        Command::Ls => {
+        StackCommand::Ls => {
             let stacks = client.list(Kind::Stack, None).await?;
             let services = client.list(Kind::Service, None).await?;
             let rows = stack_rows(&stacks, &services);
@@ -77,14 +77,14 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
                 );
             })?;
         }
-        Command::Services { name } => {
+        StackCommand::Services { name } => {
             client.get(Kind::Stack, &name, None).await?;
             let services = client.list(Kind::Service, Some(&name)).await?;
             let tasks = client.list(Kind::Task, Some(&name)).await?;
             let rows = service_rows(&services, &tasks);
             output::print(output, &rows, || service::print_rows(&rows))?;
         }
-        Command::Ps { name, no_trunc } => {
+        StackCommand::Ps { name, no_trunc } => {
             client.get(Kind::Stack, &name, None).await?;
             let services = client.list(Kind::Service, Some(&name)).await?;
             let filter = TaskFilter {
@@ -95,7 +95,7 @@ pub async fn run(client: &Client, command: Command, output: Output) -> Result<i3
             let nodes = client.list(Kind::Node, None).await?;
             ps::print(output, &task_rows(&services, &tasks, &nodes), no_trunc)?;
         }
-        Command::Rm { name } => {
+        StackCommand::Rm { name } => {
             let outcome = client.delete(Kind::Stack, &name, None).await?;
             output::print(output, &outcome, || {
                 for line in outcome.plan.lines(false) {

@@ -6,7 +6,7 @@ use crate::manifest::{self, FileReport, LoadOptions};
 use super::{EXIT_FAILED, Inputs, Output};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct ValidateArgs {
     #[command(flatten)]
     pub inputs: Inputs,
     /// Stack name used for name checks (defaults as for render).
@@ -14,7 +14,7 @@ pub struct Args {
     pub stack: Option<String>,
 }
 
-pub fn run(args: Args, output: Output) -> Result<i32> {
+pub fn run(args: ValidateArgs, output: Output) -> Result<i32> {
     let reports = check(&args.inputs, args.stack)?;
     match output {
         Output::Json => outln!("{}", serde_json::to_string_pretty(&reports)?),

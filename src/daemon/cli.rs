@@ -10,14 +10,14 @@ use super::{DaemonConfig, RuntimeKind, init, run, signals};
 /// swarmd — the swarm node daemon (manager and worker).
 #[derive(Debug, Parser)]
 #[command(name = "swarmd", version, about)]
-pub struct Cli {
+pub struct Swarmd {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: SwarmdCommand,
 }
 
 /// Node lifecycle commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum SwarmdCommand {
     /// Start (or resume) a single-node cluster, manager and worker, on the local Docker engine.
     Up(UpArgs),
     /// Create a new cluster's first manager in DATA_DIR (does not start it).
@@ -60,7 +60,7 @@ pub struct UpArgs {
 
 /// Parses arguments, sets up logging, runs the command; returns the exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = Swarmd::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -79,7 +79,7 @@ pub fn main() -> i32 {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Init(data) => init(&data.data_dir).await.map(|identity| {
+            SwarmdCommand::Init(data) => init(&data.data_dir).await.map(|identity| {
                 eprintln!(
                     "swarmd: initialised node {} in {}; start it with `swarmd run --data-dir {}`",
                     identity.node_id,
@@ -87,8 +87,8 @@ pub fn main() -> i32 {
                     data.data_dir.display()
                 );
             }),
-            Command::Run(args) => run(config(args, None), signals()).await,
-            Command::Up(args) => {
+            SwarmdCommand::Run(args) => run(config(args, None), signals()).await,
+            SwarmdCommand::Up(args) => {
                 let watch = args.watch;
                 run(config(args.run, watch), signals()).await
             }

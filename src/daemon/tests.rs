@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::identity::{self, Identity};
 use super::workers::{self, RuntimeKind};
-use crate::store::{Applied, Command, Op, Store, StoreConfig};
+use crate::store::{Command, Executed, Op, Store, StoreConfig};
 
 async fn store(dir: &std::path::Path) -> Store {
     let store = Store::open(StoreConfig {
@@ -86,7 +86,7 @@ async fn a_service_converges_on_the_sim_runtime_and_follows_a_scale_down() {
         })
         .await
         .expect("proposed");
-    let Applied::Ok { index, ids } = created else {
+    let Executed::Ok { index, ids } = created else {
         panic!("service created: {created:?}");
     };
     until("3 running tasks", || {

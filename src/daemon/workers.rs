@@ -12,7 +12,7 @@ use super::DaemonError;
 use super::identity::Identity;
 use crate::agent::{Agent, ContainerRuntime, DockerRuntime, SimRuntime, describe_node};
 use crate::dispatcher::{Dispatcher, DispatcherConfig};
-use crate::runtime::{Runner, RunnerConfig};
+use crate::reconcile::{Runner, RunnerConfig};
 use crate::store::Store;
 
 /// Which container runtime the node's agent drives.

@@ -18,7 +18,7 @@ use crate::store::{Index, Record};
 pub fn compute(index: &Index, node_id: &str) -> Assignments {
     let mut cache = Cache::default();
     cache.update(index, node_id);
-    cache.assignments(index.applied())
+    cache.assignments(index.last_executed())
 }
 
 /// A node's assignments kept from one commit to the next, so a commit costs what it changed: a

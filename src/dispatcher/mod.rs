@@ -17,7 +17,7 @@ use tokio::time::{Instant, sleep_until};
 use tracing::{Instrument, debug, info_span, warn};
 use wire::{Assignments, TaskReport};
 
-use crate::store::{Applied, Command, Event, Op, Store};
+use crate::store::{Command, Event, Executed, Op, Store};
 
 /// Timing of one node's dispatcher.
 #[derive(Clone, Debug)]
@@ -86,7 +86,7 @@ impl Dispatcher {
         async move {
             let mut events = self.store.subscribe();
             tokio::pin!(shutdown);
-            let mut pending = status::Pending::default();
+            let mut pending = status::ReportBatch::default();
             let mut reports_open = true;
             let mut publish_due = Some(Instant::now());
             let mut window_end: Option<Instant> = None;
@@ -156,7 +156,7 @@ impl Dispatcher {
     fn publish(&self, publish: &watch::Sender<Assignments>, cache: &mut assignments::Cache) {
         let (applied, changed) = self
             .store
-            .read(|index| (index.applied(), cache.update(index, &self.node_id)));
+            .read(|index| (index.last_executed(), cache.update(index, &self.node_id)));
         if !changed {
             publish.send_if_modified(|current| {
                 current.index = applied;
@@ -174,7 +174,7 @@ impl Dispatcher {
     }
 
     /// Writes the pending reports as one command; false when it must be tried again.
-    async fn write_reports(&self, pending: &mut status::Pending) -> bool {
+    async fn write_reports(&self, pending: &mut status::ReportBatch) -> bool {
         if pending.is_empty() {
             return true;
         }
@@ -185,12 +185,12 @@ impl Dispatcher {
         };
         let reports = pending.len();
         match self.store.propose(command).await {
-            Ok(Applied::Ok { index, .. }) => {
+            Ok(Executed::Ok { index, .. }) => {
                 debug!(raft.index = index, reports, "task status written");
                 pending.clear();
                 true
             }
-            Ok(Applied::Rejected(rejection)) => {
+            Ok(Executed::Rejected(rejection)) => {
                 debug!(%rejection, "task status raced another writer; folding again");
                 false
             }
@@ -225,8 +225,8 @@ impl Dispatcher {
             }],
         };
         match self.store.propose(command).await {
-            Ok(Applied::Ok { .. }) => {}
-            Ok(Applied::Rejected(rejection)) => warn!(%rejection, "heartbeat refused"),
+            Ok(Executed::Ok { .. }) => {}
+            Ok(Executed::Rejected(rejection)) => warn!(%rejection, "heartbeat refused"),
             Err(err) => warn!(%err, "cannot write the heartbeat; retrying"),
         }
     }

@@ -10,11 +10,11 @@ use crate::store::{Command, Index, Op};
 
 /// Reports received in one window, latest per task (state only moves forward).
 #[derive(Debug, Default)]
-pub struct Pending {
+pub struct ReportBatch {
     reports: BTreeMap<String, TaskReport>,
 }
 
-impl Pending {
+impl ReportBatch {
     /// Adds reports, keeping per task the most advanced one (the later one on a tie, which
     /// carries the newer details: container id, exit code, message).
     pub fn add(&mut self, reports: Vec<TaskReport>) {
@@ -39,7 +39,7 @@ impl Pending {
     }
 
     /// The command writing every report that still moves its task forward, against the index
-    /// as it is now; `None` when none does. Reports stay pending until [`Pending::clear`], so
+    /// as it is now; `None` when none does. Reports stay pending until [`ReportBatch::clear`], so
     /// a command refused for a stale version is folded again against the newer index.
     pub fn command(&self, index: &Index, at: Timestamp) -> Option<Command> {
         let ops: Vec<Op> = self
@@ -98,7 +98,7 @@ mod tests {
     use super::*;
     use model::{ObjectMeta, TaskState, TaskStatus};
 
-    use crate::store::Applied;
+    use crate::store::Executed;
 
     fn index_with_task(state: TaskState) -> (Index, String) {
         let mut index = Index::default();
@@ -119,8 +119,8 @@ mod tests {
                 status: serde_json::to_value(status).expect("status"),
             }],
         };
-        let (applied, _, _) = index.apply(1, &command);
-        let Applied::Ok { ids, .. } = applied else {
+        let (executed, _, _) = index.execute(1, &command);
+        let Executed::Ok { ids, .. } = executed else {
             panic!("created");
         };
         (index, ids[0].clone())
@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn a_window_of_reports_is_one_command_with_the_most_advanced_state() {
         let (index, id) = index_with_task(TaskState::Assigned);
-        let mut pending = Pending::default();
+        let mut pending = ReportBatch::default();
         pending.add(vec![report(&id, TaskState::Starting)]);
         pending.add(vec![
             report(&id, TaskState::Running),
@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn reports_that_go_backwards_or_change_nothing_write_nothing() {
         let (index, id) = index_with_task(TaskState::Failed);
-        let mut pending = Pending::default();
+        let mut pending = ReportBatch::default();
         pending.add(vec![
             report(&id, TaskState::Running),
             report("gone", TaskState::Running),

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::compose::warn_ignored_keys_in;
 use super::context::{Context, Doc};
-use super::objects::{Item, config_data, report, secret_data};
+use super::objects::{LoadedObject, config_data, report, secret_data};
 use super::resolve::{self, Env};
 
 /// Kinds a user may write; tasks are created by swarm itself.
@@ -25,7 +25,12 @@ const WRITABLE: [Kind; 6] = [
 
 /// Reads one native manifest document, reporting every problem; what is left of an invalid one
 /// is still returned for later checks (`None` when nothing readable is left).
-pub fn read(ctx: &mut Context, doc: &Doc, default_stack: Option<&str>, env: &Env) -> Option<Item> {
+pub fn read(
+    ctx: &mut Context,
+    doc: &Doc,
+    default_stack: Option<&str>,
+    env: &Env,
+) -> Option<LoadedObject> {
     let value = &doc.doc.value;
     let kind_text = value
         .get("kind")
@@ -95,7 +100,7 @@ pub fn read(ctx: &mut Context, doc: &Doc, default_stack: Option<&str>, env: &Env
         }
     };
     report(ctx, &[doc], "/spec", findings);
-    Some(Item {
+    Some(LoadedObject {
         manifest: Manifest {
             api_version: model::API_VERSION.to_owned(),
             kind,

@@ -14,7 +14,7 @@ pub const SECRET_LIMIT: u64 = 500 * 1024;
 pub const CONFIG_LIMIT: u64 = 1000 * 1024;
 
 /// A loaded object and where it was written, for later findings.
-pub struct Item {
+pub struct LoadedObject {
     pub manifest: Manifest,
     /// Indices (into the load's documents) of the documents it was built from.
     pub docs: Vec<usize>,
@@ -68,7 +68,7 @@ pub fn from_compose(
     mut file: model::compose::ComposeFile,
     stack: &str,
     env: &Env,
-) -> Vec<Item> {
+) -> Vec<LoadedObject> {
     // A declaration left out for its own error is still declared: using it is no second error.
     for name in written_keys(docs, "networks") {
         file.networks.entry(name).or_insert(None);
@@ -78,7 +78,7 @@ pub fn from_compose(
     }
     let secrets = declared_names(docs, "secrets", &file.secrets);
     let configs = declared_names(docs, "configs", &file.configs);
-    let item = |manifest, base: String| Item {
+    let item = |manifest, base: String| LoadedObject {
         manifest,
         docs: doc_indices.to_vec(),
         name_at: base.clone(),

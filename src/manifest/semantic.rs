@@ -9,11 +9,11 @@ use model::validate::{Issue, PathSeg};
 use model::{Kind, ManifestSpec};
 
 use super::context::{Context, Doc};
-use super::objects::Item;
+use super::objects::LoadedObject;
 use super::yaml::escape_segment;
 
 /// Runs every cross-field check over the loaded objects.
-pub fn check(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
+pub fn check(ctx: &mut Context, docs: &[Doc], items: &[LoadedObject]) {
     let mut seen: HashSet<(Kind, Option<String>, String)> = HashSet::new();
     let mut ports: HashMap<(u16, &'static str), String> = HashMap::new();
     let declared: HashSet<(Kind, String)> = items
@@ -89,11 +89,11 @@ pub fn check(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
 }
 
 /// A stack's services by name, with what each depends on.
-type StackServices<'a> = BTreeMap<&'a str, (&'a Item, Vec<&'a str>)>;
+type StackServices<'a> = BTreeMap<&'a str, (&'a LoadedObject, Vec<&'a str>)>;
 
 /// A `depends_on` cycle can never start: each service would wait for the other. Each cycle is
 /// reported once, per stack, at the entry of its smallest service that leads into it.
-fn check_dependency_cycles(ctx: &mut Context, docs: &[Doc], items: &[Item]) {
+fn check_dependency_cycles(ctx: &mut Context, docs: &[Doc], items: &[LoadedObject]) {
     let mut stacks: BTreeMap<Option<&str>, StackServices> = BTreeMap::new();
     for item in items {
         if let ManifestSpec::Service(spec) = &item.manifest.spec {
@@ -150,7 +150,7 @@ fn check_name(kind: Kind, name: &str, stack: Option<&str>) -> Result<(), names::
 fn warn_unknown_references(
     ctx: &mut Context,
     docs: &[&Doc],
-    item: &Item,
+    item: &LoadedObject,
     spec: &model::service::ServiceSpec,
     declared: &HashSet<(Kind, String)>,
 ) {

@@ -89,18 +89,18 @@ pub struct ParseError {
 
 /// The YAML node tree as serde-saphyr delivers it (merge keys already applied, aliases
 /// replayed, interpolation done).
-enum Node {
+enum YamlNode {
     Null,
     Bool(bool),
     Int(i64),
     UInt(u64),
     Float(f64),
     Str(String),
-    Seq(Vec<Spanned<Node>>),
-    Map(Vec<(Spanned<Node>, Spanned<Node>)>),
+    Seq(Vec<Spanned<YamlNode>>),
+    Map(Vec<(Spanned<YamlNode>, Spanned<YamlNode>)>),
 }
 
-impl<'de> Deserialize<'de> for Node {
+impl<'de> Deserialize<'de> for YamlNode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(NodeVisitor)
     }
@@ -109,61 +109,61 @@ impl<'de> Deserialize<'de> for Node {
 struct NodeVisitor;
 
 impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node;
+    type Value = YamlNode;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any YAML value")
     }
-    fn visit_unit<E>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+    fn visit_unit<E>(self) -> Result<YamlNode, E> {
+        Ok(YamlNode::Null)
     }
-    fn visit_none<E>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+    fn visit_none<E>(self) -> Result<YamlNode, E> {
+        Ok(YamlNode::Null)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-        Node::deserialize(d)
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<YamlNode, D::Error> {
+        YamlNode::deserialize(d)
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
-        Ok(Node::Bool(v))
+    fn visit_bool<E>(self, v: bool) -> Result<YamlNode, E> {
+        Ok(YamlNode::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
-        Ok(Node::Int(v))
+    fn visit_i64<E>(self, v: i64) -> Result<YamlNode, E> {
+        Ok(YamlNode::Int(v))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
-        Ok(Node::UInt(v))
+    fn visit_u64<E>(self, v: u64) -> Result<YamlNode, E> {
+        Ok(YamlNode::UInt(v))
     }
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Node, E> {
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<YamlNode, E> {
         i64::try_from(v)
-            .map(Node::Int)
+            .map(YamlNode::Int)
             .map_err(|_| E::custom(format!("integer {v} is out of range")))
     }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Node, E> {
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<YamlNode, E> {
         u64::try_from(v)
-            .map(Node::UInt)
+            .map(YamlNode::UInt)
             .map_err(|_| E::custom(format!("integer {v} is out of range")))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
-        Ok(Node::Float(v))
+    fn visit_f64<E>(self, v: f64) -> Result<YamlNode, E> {
+        Ok(YamlNode::Float(v))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::Str(v.to_owned()))
+    fn visit_str<E>(self, v: &str) -> Result<YamlNode, E> {
+        Ok(YamlNode::Str(v.to_owned()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Node, E> {
-        Ok(Node::Str(v))
+    fn visit_string<E>(self, v: String) -> Result<YamlNode, E> {
+        Ok(YamlNode::Str(v))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<YamlNode, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
-        Ok(Node::Seq(items))
+        Ok(YamlNode::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<YamlNode, A::Error> {
         let mut entries = Vec::new();
         while let Some(entry) = map.next_entry()? {
             entries.push(entry);
         }
-        Ok(Node::Map(entries))
+        Ok(YamlNode::Map(entries))
     }
 }
 
@@ -189,7 +189,7 @@ fn options(env: &HashMap<String, String>) -> Options {
 /// Parses every document in `text` (documents separated by `---`), interpolating `${VAR}`
 /// forms from `env` with Compose semantics.
 pub fn parse(text: &str, env: &HashMap<String, String>) -> Result<Vec<Document>, ParseError> {
-    let docs: Vec<Spanned<Node>> =
+    let docs: Vec<Spanned<YamlNode>> =
         serde_saphyr::from_multiple_with_options(text, options(env)).map_err(parse_error)?;
     Ok(docs
         .into_iter()
@@ -294,26 +294,26 @@ fn source_text<'a, T>(node: &Spanned<T>, text: &'a str) -> &'a str {
     }
 }
 
-fn to_json(node: Spanned<Node>, pointer: String, text: &str, doc: &mut Document) -> Value {
+fn to_json(node: Spanned<YamlNode>, pointer: String, text: &str, doc: &mut Document) -> Value {
     doc.positions.values.insert(pointer.clone(), pos_of(&node));
-    if matches!(node.value, Node::Str(_)) && source_text(&node, text).contains('$') {
+    if matches!(node.value, YamlNode::Str(_)) && source_text(&node, text).contains('$') {
         doc.interpolated.insert(pointer.clone());
     }
     match node.value {
-        Node::Null => Value::Null,
-        Node::Bool(b) => Value::Bool(b),
-        Node::Int(i) => Value::Number(i.into()),
-        Node::UInt(u) => Value::Number(u.into()),
-        Node::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
-        Node::Str(s) => Value::String(s),
-        Node::Seq(items) => Value::Array(
+        YamlNode::Null => Value::Null,
+        YamlNode::Bool(b) => Value::Bool(b),
+        YamlNode::Int(i) => Value::Number(i.into()),
+        YamlNode::UInt(u) => Value::Number(u.into()),
+        YamlNode::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
+        YamlNode::Str(s) => Value::String(s),
+        YamlNode::Seq(items) => Value::Array(
             items
                 .into_iter()
                 .enumerate()
                 .map(|(i, item)| to_json(item, format!("{pointer}/{i}"), text, doc))
                 .collect(),
         ),
-        Node::Map(entries) => {
+        YamlNode::Map(entries) => {
             let mut map = Map::new();
             for (key, value) in entries {
                 let name = key_text(&key.value);
@@ -329,15 +329,15 @@ fn to_json(node: Spanned<Node>, pointer: String, text: &str, doc: &mut Document)
 
 /// Mapping keys are strings in JSON; YAML allows `8080: x` or `true: y`, which Compose reads as
 /// their text.
-fn key_text(node: &Node) -> String {
+fn key_text(node: &YamlNode) -> String {
     match node {
-        Node::Null => "null".into(),
-        Node::Bool(b) => b.to_string(),
-        Node::Int(i) => i.to_string(),
-        Node::UInt(u) => u.to_string(),
-        Node::Float(f) => f.to_string(),
-        Node::Str(s) => s.clone(),
-        Node::Seq(_) | Node::Map(_) => "<complex key>".into(),
+        YamlNode::Null => "null".into(),
+        YamlNode::Bool(b) => b.to_string(),
+        YamlNode::Int(i) => i.to_string(),
+        YamlNode::UInt(u) => u.to_string(),
+        YamlNode::Float(f) => f.to_string(),
+        YamlNode::Str(s) => s.clone(),
+        YamlNode::Seq(_) | YamlNode::Map(_) => "<complex key>".into(),
     }
 }
 

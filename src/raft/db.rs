@@ -24,7 +24,7 @@ pub enum DbError {
     Codec(#[from] serde_json::Error),
     #[error("log index {0} does not fit SQLite's signed 64-bit integers")]
     IndexRange(u64),
-    #[error("the in-memory index lock is poisoned: a thread panicked while applying an entry")]
+    #[error("the in-memory index lock is poisoned: a thread panicked while executing an entry")]
     Poisoned,
 }
 
@@ -99,23 +99,23 @@ pub fn to_sql(index: u64) -> Result<i64, DbError> {
 
 /// Which key/value table: the log store's or the state machine's.
 #[derive(Clone, Copy, Debug)]
-pub enum Meta {
+pub enum MetaTable {
     Raft,
     StateMachine,
 }
 
-impl Meta {
+impl MetaTable {
     fn select(self) -> &'static str {
         match self {
-            Meta::Raft => "SELECT value FROM raft_meta WHERE key = ?",
-            Meta::StateMachine => "SELECT value FROM sm_meta WHERE key = ?",
+            MetaTable::Raft => "SELECT value FROM raft_meta WHERE key = ?",
+            MetaTable::StateMachine => "SELECT value FROM sm_meta WHERE key = ?",
         }
     }
 
     fn upsert(self) -> &'static str {
         match self {
-            Meta::Raft => "INSERT OR REPLACE INTO raft_meta (key, value) VALUES (?, ?)",
-            Meta::StateMachine => "INSERT OR REPLACE INTO sm_meta (key, value) VALUES (?, ?)",
+            MetaTable::Raft => "INSERT OR REPLACE INTO raft_meta (key, value) VALUES (?, ?)",
+            MetaTable::StateMachine => "INSERT OR REPLACE INTO sm_meta (key, value) VALUES (?, ?)",
         }
     }
 
@@ -267,10 +267,12 @@ const LAST_MEMBERSHIP: &str = "last_membership";
 pub(super) async fn read_applied_state(
     conn: &mut SqliteConnection,
 ) -> Result<(Option<LogId>, StoredMembership), DbError> {
-    let last_applied: Option<Option<LogId>> =
-        Meta::StateMachine.read(&mut *conn, LAST_APPLIED).await?;
-    let membership: Option<StoredMembership> =
-        Meta::StateMachine.read(&mut *conn, LAST_MEMBERSHIP).await?;
+    let last_applied: Option<Option<LogId>> = MetaTable::StateMachine
+        .read(&mut *conn, LAST_APPLIED)
+        .await?;
+    let membership: Option<StoredMembership> = MetaTable::StateMachine
+        .read(&mut *conn, LAST_MEMBERSHIP)
+        .await?;
     Ok((last_applied.flatten(), membership.unwrap_or_default()))
 }
 
@@ -280,10 +282,10 @@ pub(super) async fn write_applied_state(
     last_applied: &Option<LogId>,
     membership: &StoredMembership,
 ) -> Result<(), DbError> {
-    Meta::StateMachine
+    MetaTable::StateMachine
         .write(&mut *conn, LAST_APPLIED, last_applied)
         .await?;
-    Meta::StateMachine
+    MetaTable::StateMachine
         .write(&mut *conn, LAST_MEMBERSHIP, membership)
         .await
 }

@@ -12,7 +12,7 @@ use openraft::{LogState, OptionalSend, RaftLogReader, StorageIOError, Vote};
 use sqlx::{Row, SqlitePool};
 use tracing::instrument;
 
-use super::db::{Database, DbError, Meta, to_sql};
+use super::db::{Database, DbError, MetaTable, to_sql};
 use super::{Entry, LogId, StorageError, TypeConfig};
 
 const VOTE: &str = "vote";
@@ -89,7 +89,7 @@ impl LogStore {
         let mut tx = self.pool.begin().await?;
         // The pointer and the deletion commit together, so the log never looks emptier than
         // `last_purged` says.
-        Meta::Raft.write(&mut *tx, LAST_PURGED, log_id).await?;
+        MetaTable::Raft.write(&mut *tx, LAST_PURGED, log_id).await?;
         sqlx::query("DELETE FROM raft_log WHERE log_index <= ?")
             .bind(to_sql(log_id.index)?)
             .execute(&mut *tx)
@@ -131,7 +131,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
         let read = async {
-            let last_purged: Option<LogId> = Meta::Raft.read(&self.pool, LAST_PURGED).await?;
+            let last_purged: Option<LogId> = MetaTable::Raft.read(&self.pool, LAST_PURGED).await?;
             let last = self.last_log_id().await?.or(last_purged);
             Ok::<_, DbError>(LogState {
                 last_purged_log_id: last_purged,
@@ -147,28 +147,28 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     #[instrument(level = "debug", skip(self))]
     async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), StorageError> {
-        Meta::Raft
+        MetaTable::Raft
             .write(&self.pool, VOTE, vote)
             .await
             .map_err(|e| StorageIOError::write_vote(&e).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, StorageError> {
-        Meta::Raft
+        MetaTable::Raft
             .read(&self.pool, VOTE)
             .await
             .map_err(|e| StorageIOError::read_vote(&e).into())
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        Meta::Raft
+        MetaTable::Raft
             .write(&self.relaxed, COMMITTED, &committed)
             .await
             .map_err(|e| StorageIOError::write(&e).into())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
-        let committed: Option<Option<LogId>> = Meta::Raft
+        let committed: Option<Option<LogId>> = MetaTable::Raft
             .read(&self.relaxed, COMMITTED)
             .await
             .map_err(|e| StorageIOError::read(&e))?;

@@ -17,14 +17,14 @@ pub use log_store::LogStore;
 pub use network::{HttpNetwork, routes};
 pub use state_machine::StateMachine;
 
-use crate::store::{Applied, Command};
+use crate::store::{Command, Executed};
 
 openraft::declare_raft_types!(
-    /// The Raft types of the store: one entry carries one [`Command`]; applying it yields an
-    /// [`Applied`].
+    /// The Raft types of the store: one entry carries one [`Command`]; executing it yields an
+    /// [`Executed`].
     pub TypeConfig:
         D = Command,
-        R = Applied,
+        R = Executed,
         NodeId = u64,
         Node = openraft::BasicNode,
         Entry = openraft::Entry<TypeConfig>,

@@ -22,7 +22,7 @@ type Meta = SnapshotMeta<u64, openraft::BasicNode>;
 
 /// The part of the document `install` needs; the applied state comes from openraft's metadata.
 #[derive(Deserialize)]
-struct Document {
+struct SnapshotDocument {
     records: Vec<Record>,
 }
 
@@ -142,7 +142,7 @@ async fn save(
 /// Replaces the objects table and the applied state with the snapshot's, atomically, and keeps
 /// the snapshot as the current one. Returns the records for rebuilding the index.
 pub async fn install(pool: &SqlitePool, meta: &Meta, data: &[u8]) -> Result<Vec<Record>, DbError> {
-    let document: Document = serde_json::from_slice(data)?;
+    let document: SnapshotDocument = serde_json::from_slice(data)?;
     let mut tx = pool.begin().await?;
     replace_objects(&mut tx, &document.records).await?;
     write_applied_state(&mut tx, &meta.last_log_id, &meta.last_membership).await?;
@@ -221,7 +221,7 @@ mod tests {
     fn install_is_reported_as_the_changes_between_the_two_states() {
         let at = Timestamp(0);
         let mut old = Index::default();
-        old.apply(
+        old.execute(
             1,
             &Command {
                 at,
@@ -235,7 +235,7 @@ mod tests {
             id: gone.expect("gone exists"),
             expected_version: None,
         };
-        new.apply(
+        new.execute(
             2,
             &Command {
                 at,

@@ -1,5 +1,5 @@
-//! The replicated state machine: applies committed entries to the in-memory [`Index`] with the
-//! one deterministic function every replica runs ([`Index::apply`]), persists the resulting
+//! The replicated state machine: executes committed entries against the in-memory [`Index`] with the
+//! one deterministic function every replica runs ([`Index::execute`]), persists the resulting
 //! changes in SQLite, then publishes the entries' events.
 
 use std::io::Cursor;
@@ -16,7 +16,7 @@ use super::snapshot::{self, SnapshotBuilder};
 use super::{Entry, LogId, StorageError, StoredMembership, TypeConfig};
 use crate::clock::Clock;
 use crate::store::index::Change;
-use crate::store::{Applied, Event, Index};
+use crate::store::{Event, Executed, Index};
 
 /// The state machine of one manager. The index it maintains is shared with readers through
 /// [`StateMachine::index`]; the lock is only ever held for in-memory work, never across I/O.
@@ -63,7 +63,7 @@ impl StateMachine {
     }
 
     /// Applies entries to the index; returns responses, changes to persist and events.
-    fn apply_in_memory(&mut self, entries: &[Entry]) -> Result<Outcome, DbError> {
+    fn execute_in_memory(&mut self, entries: &[Entry]) -> Result<Outcome, DbError> {
         let mut responses = Vec::with_capacity(entries.len());
         let mut changes = Vec::new();
         let mut events = Vec::new();
@@ -73,18 +73,18 @@ impl StateMachine {
             self.last_applied = Some(entry.log_id);
             match &entry.payload {
                 EntryPayload::Normal(command) => {
-                    let (applied, entry_changes, entry_events) = index.apply(log_index, command);
-                    responses.push(applied);
+                    let (executed, entry_changes, entry_events) = index.execute(log_index, command);
+                    responses.push(executed);
                     changes.extend(entry_changes);
                     events.extend(entry_events);
                 }
                 EntryPayload::Blank => {
-                    index.mark_applied(log_index);
+                    index.mark_executed(log_index);
                     responses.push(no_objects(log_index));
                 }
                 EntryPayload::Membership(membership) => {
                     self.membership = StoredMembership::new(Some(entry.log_id), membership.clone());
-                    index.mark_applied(log_index);
+                    index.mark_executed(log_index);
                     responses.push(no_objects(log_index));
                 }
             }
@@ -112,16 +112,16 @@ impl StateMachine {
     }
 }
 
-/// What applying a batch of entries in memory produced.
+/// What executing a batch of entries in memory produced.
 struct Outcome {
-    responses: Vec<Applied>,
+    responses: Vec<Executed>,
     changes: Vec<Change>,
     events: Vec<Event>,
 }
 
 /// The response to an entry that carries no command.
-fn no_objects(index: u64) -> Applied {
-    Applied::Ok {
+fn no_objects(index: u64) -> Executed {
+    Executed::Ok {
         index,
         ids: Vec::new(),
     }
@@ -135,7 +135,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 
     #[instrument(level = "debug", skip_all, fields(raft.index))]
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Executed>, StorageError>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
@@ -150,7 +150,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             changes,
             events,
         } = self
-            .apply_in_memory(&entries)
+            .execute_in_memory(&entries)
             .map_err(|e| StorageIOError::apply(last, &e))?;
         // All entries of this call share one transaction: each entry stays all-or-nothing (the
         // batch is), and one fsync covers the batch. If it fails the node stops (openraft treats

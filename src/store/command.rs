@@ -4,7 +4,7 @@ use model::{Kind, ObjectMeta, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// One Raft entry: a batch of operations applied in one SQLite transaction, or not at all.
+/// One Raft entry: a batch of operations executed in one SQLite transaction, or not at all.
 /// Batching is the performance design (DESIGN.md §2): a stack apply, a scheduler plan or a
 /// window of agent status updates is one command, never one entry per object.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,10 +52,10 @@ pub enum Op {
 
 /// What a committed command did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Applied {
-    /// Every op applied; ids of created/updated objects in op order (deleted ones too).
+pub enum Executed {
+    /// Every op executed; ids of created/updated objects in op order (deleted ones too).
     Ok { index: u64, ids: Vec<String> },
-    /// Nothing applied.
+    /// Nothing executed.
     Rejected(Rejection),
 }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 use tokio::sync::broadcast;
 use tracing::instrument;
 
-use super::{Applied, Command, Event, Index};
+use super::{Command, Event, Executed, Index};
 use crate::clock::Clock;
 use crate::raft::{self, Database, HttpNetwork, LogStore, Raft, StateMachine};
 
@@ -195,10 +195,10 @@ impl Store {
         }
     }
 
-    /// Replicates `command` as one Raft entry; returns once it is committed and applied here.
+    /// Replicates `command` as one Raft entry; returns once it is committed and executed here.
     /// On a follower this fails with [`StoreError::NotLeader`] naming the leader.
     #[instrument(skip_all, fields(ops = command.ops.len(), raft.index))]
-    pub async fn propose(&self, command: Command) -> Result<Applied, StoreError> {
+    pub async fn propose(&self, command: Command) -> Result<Executed, StoreError> {
         let response = self
             .inner
             .raft
@@ -248,13 +248,13 @@ impl Store {
             .map_err(wait_error)
     }
 
-    /// Waits until this node has applied the entry at `index` (e.g. the `Applied::Ok` index of a
+    /// Waits until this node has executed the entry at `index` (e.g. the `Executed::Ok` index of a
     /// write made through the leader), so reads here see that write.
-    pub async fn wait_applied(&self, index: u64, timeout: Duration) -> Result<(), StoreError> {
+    pub async fn wait_executed(&self, index: u64, timeout: Duration) -> Result<(), StoreError> {
         self.inner
             .raft
             .wait(Some(timeout))
-            .applied_index_at_least(Some(index), format!("entry {index} to be applied"))
+            .applied_index_at_least(Some(index), format!("entry {index} to be executed"))
             .await
             .map(|_| ())
             .map_err(wait_error)

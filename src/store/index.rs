@@ -1,5 +1,5 @@
 //! The in-memory index: every object, by id and by name. It is the read path (SQLite is for
-//! durability), and [`Index::apply`] is the one deterministic function every replica runs on each
+//! durability), and [`Index::execute`] is the one deterministic function every replica runs on each
 //! committed entry.
 
 use std::collections::{BTreeMap, HashMap};
@@ -7,7 +7,7 @@ use std::ops::Bound;
 
 use model::{Kind, Timestamp};
 
-use super::command::{Applied, Command, Conflict, Op, Rejection};
+use super::command::{Command, Conflict, Executed, Op, Rejection};
 use super::record::object_id;
 use super::{Event, Record};
 
@@ -30,11 +30,11 @@ pub struct Index {
     names: HashMap<Kind, BTreeMap<NameKey, String>>,
     /// Log index of the last entry that wrote an object of each kind (a stamp for caches).
     changed: HashMap<Kind, u64>,
-    /// Log index of the last entry applied.
-    applied: u64,
+    /// Log index of the last entry executed.
+    last_executed: u64,
 }
 
-/// How to undo one applied op when a later op of the same command fails.
+/// How to undo one executed op when a later op of the same command fails.
 enum Undo {
     Restore(Box<Record>),
     Remove(Kind, String),
@@ -42,9 +42,9 @@ enum Undo {
 
 impl Index {
     /// Rebuilds the index from persisted records (startup, snapshot install).
-    pub fn from_records(records: impl IntoIterator<Item = Record>, applied: u64) -> Index {
+    pub fn from_records(records: impl IntoIterator<Item = Record>, last_executed: u64) -> Index {
         let mut index = Index {
-            applied,
+            last_executed,
             ..Index::default()
         };
         for record in records {
@@ -53,9 +53,9 @@ impl Index {
         index
     }
 
-    /// Log index of the last applied entry.
-    pub fn applied(&self) -> u64 {
-        self.applied
+    /// Log index of the last executed entry.
+    pub fn last_executed(&self) -> u64 {
+        self.last_executed
     }
 
     /// One object by id.
@@ -123,20 +123,20 @@ impl Index {
         self.objects.is_empty()
     }
 
-    /// Applies one committed entry: every op or none. Returns the outcome, the changes to
+    /// Executes one committed command: every op or none. Returns the outcome, the changes to
     /// persist (empty when rejected) and the events to publish once they are durable.
-    pub fn apply(
+    pub fn execute(
         &mut self,
         log_index: u64,
         command: &Command,
-    ) -> (Applied, Vec<Change>, Vec<Event>) {
-        self.applied = log_index;
+    ) -> (Executed, Vec<Change>, Vec<Event>) {
+        self.last_executed = log_index;
         let mut undo = Vec::new();
         let mut changes = Vec::new();
         let mut events = Vec::new();
         let mut ids = Vec::new();
         for (position, op) in command.ops.iter().enumerate() {
-            match self.apply_op(log_index, position, command.at, op, &mut undo) {
+            match self.execute_op(log_index, position, command.at, op, &mut undo) {
                 Ok((id, change, event)) => {
                     ids.push(id);
                     changes.push(change);
@@ -144,13 +144,13 @@ impl Index {
                 }
                 Err(rejection) => {
                     self.roll_back(undo);
-                    return (Applied::Rejected(rejection), Vec::new(), Vec::new());
+                    return (Executed::Rejected(rejection), Vec::new(), Vec::new());
                 }
             }
         }
         events.push(Event::Commit { index: log_index });
         (
-            Applied::Ok {
+            Executed::Ok {
                 index: log_index,
                 ids,
             },
@@ -159,12 +159,12 @@ impl Index {
         )
     }
 
-    /// Records that an entry carrying no command (blank, membership) was applied.
-    pub fn mark_applied(&mut self, log_index: u64) {
-        self.applied = log_index;
+    /// Records that an entry carrying no command (blank, membership) was executed.
+    pub fn mark_executed(&mut self, log_index: u64) {
+        self.last_executed = log_index;
     }
 
-    fn apply_op(
+    fn execute_op(
         &mut self,
         log_index: u64,
         position: usize,
@@ -307,7 +307,7 @@ impl Index {
 
     fn insert(&mut self, record: Record) {
         let name_key = (record.metadata.stack.clone(), record.metadata.name.clone());
-        self.changed.insert(record.kind, self.applied);
+        self.changed.insert(record.kind, self.last_executed);
         self.names
             .entry(record.kind)
             .or_default()
@@ -318,7 +318,7 @@ impl Index {
 
     fn remove(&mut self, kind: Kind, id: &str) -> Option<Record> {
         let record = self.objects.remove(&(kind, id.to_owned()))?;
-        self.changed.insert(kind, self.applied);
+        self.changed.insert(kind, self.last_executed);
         let name_key = (record.metadata.stack.clone(), record.metadata.name.clone());
         if let Some(names) = self.names.get_mut(&kind)
             && names.get(&name_key).is_some_and(|named| named == id)
@@ -376,9 +376,10 @@ mod tests {
     #[test]
     fn create_assigns_deterministic_ids_and_versions() {
         let mut index = Index::default();
-        let (applied, changes, events) = index.apply(7, &command(vec![create("a"), create("b")]));
-        let Applied::Ok { index: at, ids } = applied else {
-            panic!("applied");
+        let (executed, changes, events) =
+            index.execute(7, &command(vec![create("a"), create("b")]));
+        let Executed::Ok { index: at, ids } = executed else {
+            panic!("executed");
         };
         assert_eq!(at, 7);
         assert_eq!(ids, vec![object_id(7, 0), object_id(7, 1)]);
@@ -392,7 +393,7 @@ mod tests {
     #[test]
     fn stale_update_is_a_conflict_and_changes_nothing() {
         let mut index = Index::default();
-        index.apply(1, &command(vec![create("a")]));
+        index.execute(1, &command(vec![create("a")]));
         let id = object_id(1, 0);
         let update = |v| Op::Update {
             kind: Kind::Service,
@@ -401,13 +402,13 @@ mod tests {
             metadata: meta("a"),
             spec: json!({"image": "nginx:2"}),
         };
-        let (ok, _, _) = index.apply(2, &command(vec![update(1)]));
-        assert!(matches!(ok, Applied::Ok { .. }));
+        let (ok, _, _) = index.execute(2, &command(vec![update(1)]));
+        assert!(matches!(ok, Executed::Ok { .. }));
         assert_eq!(index.get(Kind::Service, &id).map(|r| r.version), Some(2));
-        let (stale, changes, events) = index.apply(3, &command(vec![create("b"), update(1)]));
+        let (stale, changes, events) = index.execute(3, &command(vec![create("b"), update(1)]));
         assert!(matches!(
             stale,
-            Applied::Rejected(Rejection::Conflict(Conflict {
+            Executed::Rejected(Rejection::Conflict(Conflict {
                 expected: 1,
                 actual: 2,
                 ..
@@ -429,19 +430,19 @@ mod tests {
     #[test]
     fn duplicate_names_are_refused_but_a_delete_frees_the_name_in_the_same_batch() {
         let mut index = Index::default();
-        index.apply(1, &command(vec![create("a")]));
-        let (dup, _, _) = index.apply(2, &command(vec![create("a")]));
+        index.execute(1, &command(vec![create("a")]));
+        let (dup, _, _) = index.execute(2, &command(vec![create("a")]));
         assert!(matches!(
             dup,
-            Applied::Rejected(Rejection::AlreadyExists { .. })
+            Executed::Rejected(Rejection::AlreadyExists { .. })
         ));
         let delete = Op::Delete {
             kind: Kind::Service,
             id: object_id(1, 0),
             expected_version: Some(1),
         };
-        let (replaced, _, events) = index.apply(3, &command(vec![delete, create("a")]));
-        assert!(matches!(replaced, Applied::Ok { .. }));
+        let (replaced, _, events) = index.execute(3, &command(vec![delete, create("a")]));
+        assert!(matches!(replaced, Executed::Ok { .. }));
         assert_eq!(index.len(), 1);
         assert!(matches!(events[0], Event::Deleted { .. }));
         assert!(matches!(events[1], Event::Created { .. }));
@@ -450,7 +451,7 @@ mod tests {
     #[test]
     fn failed_delete_restores_earlier_deletes() {
         let mut index = Index::default();
-        index.apply(1, &command(vec![create("a")]));
+        index.execute(1, &command(vec![create("a")]));
         let delete_a = Op::Delete {
             kind: Kind::Service,
             id: object_id(1, 0),
@@ -461,8 +462,11 @@ mod tests {
             id: "nope".into(),
             expected_version: None,
         };
-        let (out, _, _) = index.apply(2, &command(vec![delete_a, delete_missing]));
-        assert!(matches!(out, Applied::Rejected(Rejection::NotFound { .. })));
+        let (out, _, _) = index.execute(2, &command(vec![delete_a, delete_missing]));
+        assert!(matches!(
+            out,
+            Executed::Rejected(Rejection::NotFound { .. })
+        ));
         assert!(index.find(Kind::Service, Some("s"), "a").is_some());
     }
 
@@ -479,7 +483,7 @@ mod tests {
             spec: json!({}),
             status: serde_json::Value::Null,
         };
-        index.apply(
+        index.execute(
             1,
             &command(vec![
                 op(Kind::Service, Some("b"), "x"),
@@ -490,7 +494,7 @@ mod tests {
                 op(Kind::Network, Some("ab"), "m"),
             ]),
         );
-        index.apply(2, &command(vec![op(Kind::Network, Some("a"), "o")]));
+        index.execute(2, &command(vec![op(Kind::Network, Some("a"), "o")]));
         let names = |records: Vec<&Record>| -> Vec<String> {
             records
                 .iter()

@@ -75,7 +75,7 @@ pub async fn run(
             dir: dir.display().to_string(),
             source,
         })?;
-    let mut state = State::new(claim.clone());
+    let mut state = WatchState::new(claim.clone());
     state.sync(&store, &dir).await;
     tokio::pin!(shutdown);
     let mut resync = tokio::time::interval(RESYNC);
@@ -122,15 +122,15 @@ async fn release(store: &Store, why: &str, which: impl Fn(&Claim) -> bool) {
 
 /// What the watcher has already acted on, per file: the content hash it applied (or found
 /// invalid), so unchanged files are not re-applied; and the claim it applies with.
-pub struct State {
+pub struct WatchState {
     claim: Claim,
     done: BTreeMap<PathBuf, String>,
 }
 
-impl State {
+impl WatchState {
     /// A watcher that has applied nothing yet and writes with `claim`.
-    pub fn new(claim: Claim) -> State {
-        State {
+    pub fn new(claim: Claim) -> WatchState {
+        WatchState {
             claim,
             done: BTreeMap::new(),
         }

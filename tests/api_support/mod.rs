@@ -13,7 +13,7 @@ use serde_json::Value;
 use swarm::api::{ApiState, router};
 use swarm::client::Client;
 use swarm::clock::Clock;
-use swarm::store::{Applied, Command, Op, Store, StoreConfig};
+use swarm::store::{Command, Executed, Op, Store, StoreConfig};
 use tokio::net::TcpListener;
 
 /// Generous: CI machines are slow, and a passing test never waits this long.
@@ -99,8 +99,8 @@ impl Server {
             status,
         };
         match self.propose(op).await {
-            Applied::Ok { ids, .. } => ids[0].clone(),
-            Applied::Rejected(r) => panic!("create {kind} {name}: {r}"),
+            Executed::Ok { ids, .. } => ids[0].clone(),
+            Executed::Rejected(r) => panic!("create {kind} {name}: {r}"),
         }
     }
 
@@ -112,7 +112,7 @@ impl Server {
             expected_version: None,
             status,
         };
-        if let Applied::Rejected(r) = self.propose(op).await {
+        if let Executed::Rejected(r) = self.propose(op).await {
             panic!("set status of {kind} {id}: {r}");
         }
     }
@@ -124,7 +124,7 @@ impl Server {
             .unwrap_or_else(|| panic!("{kind} {id} not found"))
     }
 
-    async fn propose(&self, op: Op) -> Applied {
+    async fn propose(&self, op: Op) -> Executed {
         let command = Command {
             at: self.store.clock().now(),
             ops: vec![op],

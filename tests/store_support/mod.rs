@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use model::{Kind, ObjectMeta, Timestamp};
 use serde_json::json;
-use swarm::store::{Applied, Command, Event, Op, Record, Store, StoreConfig};
+use swarm::store::{Command, Event, Executed, Op, Record, Store, StoreConfig};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
@@ -49,11 +49,11 @@ pub fn command(ops: Vec<Op>) -> Command {
     }
 }
 
-/// The ids and index of a command that must have applied.
-pub fn ok(applied: Applied) -> (u64, Vec<String>) {
-    match applied {
-        Applied::Ok { index, ids } => (index, ids),
-        Applied::Rejected(rejection) => panic!("rejected: {rejection}"),
+/// The ids and index of a command that must have executed.
+pub fn ok(executed: Executed) -> (u64, Vec<String>) {
+    match executed {
+        Executed::Ok { index, ids } => (index, ids),
+        Executed::Rejected(rejection) => panic!("rejected: {rejection}"),
     }
 }
 

@@ -7,7 +7,7 @@ use model::{Manifest, StackSource};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{PlanItem, Record};
+use crate::{Record, StackChange};
 
 /// What `POST /v1/apply` reads as JSON.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -92,7 +92,7 @@ pub struct ObjectChange {
     /// The object after the edit (unchanged when the edit changed nothing).
     pub object: Record,
     /// `~ service web: deploy.replicas 3 -> 5`, or `= service web (unchanged)`.
-    pub plan: PlanItem,
+    pub plan: StackChange,
     /// Raft log index of the write; absent when nothing was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,

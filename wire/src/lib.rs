@@ -24,7 +24,7 @@ pub use error::{Detail, ErrorBody, ErrorInfo};
 pub use events::{Event, ObjectRef};
 pub use labels::Claim;
 pub use names::docker_name;
-pub use plan::{Action, ApplyOutcome, FieldChange, Plan, PlanItem, kind_word};
+pub use plan::{ApplyOutcome, ChangeKind, FieldChange, StackChange, StackPlan, kind_word};
 pub use queries::{ApplyQuery, Filter, LogsQuery, RemoveQuery};
 pub use record::Record;
 pub use rows::{DataRow, NetworkRow, NodeRow, Replicas, ServiceRow, StackRow, TaskRow};

@@ -14,7 +14,7 @@ const SHOWN_VALUE_CHARS: usize = 60;
 /// What the plan does to one object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Action {
+pub enum ChangeKind {
     Create,
     Update,
     Delete,
@@ -63,16 +63,16 @@ impl FieldChange {
 
 /// One object in a plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PlanItem {
-    pub action: Action,
+pub struct StackChange {
+    pub action: ChangeKind,
     pub kind: Kind,
     pub name: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
 }
 
-impl PlanItem {
-    /// The line of an object outside any stack (a node): [`PlanItem::line_in`] with no stack.
+impl StackChange {
+    /// The line of an object outside any stack (a node): [`StackChange::line_in`] with no stack.
     pub fn line(&self) -> String {
         self.line_in("")
     }
@@ -88,10 +88,10 @@ impl PlanItem {
         );
         let name = &docker_name(Some(stack).filter(|s| member && !s.is_empty()), &self.name);
         match self.action {
-            Action::Create => format!("+ {kind} {name}"),
-            Action::Delete => format!("- {kind} {name}"),
-            Action::Unchanged => format!("= {kind} {name} (unchanged)"),
-            Action::Update => {
+            ChangeKind::Create => format!("+ {kind} {name}"),
+            ChangeKind::Delete => format!("- {kind} {name}"),
+            ChangeKind::Unchanged => format!("= {kind} {name} (unchanged)"),
+            ChangeKind::Update => {
                 let mut parts: Vec<String> = self
                     .changes
                     .iter()
@@ -113,20 +113,20 @@ impl PlanItem {
 
 /// What an apply (or delete) does, object by object.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
+pub struct StackPlan {
     pub stack: String,
-    pub items: Vec<PlanItem>,
+    pub items: Vec<StackChange>,
     /// Things worth knowing that change nothing (objects kept without `--prune`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
-impl Plan {
+impl StackPlan {
     /// Number of objects the plan creates, updates or deletes.
     pub fn changed(&self) -> usize {
         self.items
             .iter()
-            .filter(|i| i.action != Action::Unchanged)
+            .filter(|i| i.action != ChangeKind::Unchanged)
             .count()
     }
 
@@ -140,7 +140,7 @@ impl Plan {
         let mut lines: Vec<String> = self
             .items
             .iter()
-            .filter(|i| verbose || i.action != Action::Unchanged)
+            .filter(|i| verbose || i.action != ChangeKind::Unchanged)
             .map(|i| i.line_in(&self.stack))
             .collect();
         lines.extend(self.notes.iter().map(|n| format!("! {n}")));
@@ -155,7 +155,7 @@ impl Plan {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApplyOutcome {
     #[serde(flatten)]
-    pub plan: Plan,
+    pub plan: StackPlan,
     /// Nothing was written because the caller asked for a plan only.
     #[serde(default)]
     pub dry_run: bool,
@@ -198,8 +198,8 @@ mod tests {
                 redacted: false,
             })
             .collect();
-        let item = PlanItem {
-            action: Action::Update,
+        let item = StackChange {
+            action: ChangeKind::Update,
             kind: Kind::Service,
             name: "api".into(),
             changes,
@@ -215,13 +215,13 @@ mod tests {
 
     #[test]
     fn a_stacks_members_are_named_as_docker_names_them() {
-        let item = |kind, name: &str| PlanItem {
-            action: Action::Create,
+        let item = |kind, name: &str| StackChange {
+            action: ChangeKind::Create,
             kind,
             name: name.into(),
             changes: Vec::new(),
         };
-        let plan = Plan {
+        let plan = StackPlan {
             stack: "shop".into(),
             items: vec![
                 item(Kind::Network, "default"),

@@ -69,7 +69,7 @@ impl Sim {
         actions
     }
 
-    /// Applies `actions` as one command at the next index, or changes nothing.
+    /// Commits `actions` as one command at the next index (each absorbed into the view), or changes nothing.
     pub fn commit(&mut self, actions: &[Action]) -> Result<(), Refusal> {
         let index = self.index;
         let mut next = self.view.clone();
@@ -102,7 +102,7 @@ impl Sim {
                     return Err(Refusal::NameTaken(metadata.name.clone()));
                 }
             }
-            next.apply(action, &format!("{index:012x}{pos:04x}"), Some(index));
+            next.absorb(action, &format!("{index:012x}{pos:04x}"), Some(index));
         }
         self.view = next;
         self.index += 1;

@@ -336,7 +336,7 @@ fn global_services_update_node_by_node() {
 
 #[test]
 fn specs_differing_only_in_control_fields_or_an_empty_deploy_run_the_same_containers() {
-    use crate::tasks::{same_runtime, with_control_of};
+    use crate::tasks::{same_container_spec, with_control_of};
     let bare = model::service::ServiceSpec {
         image: Some("busybox".into()),
         ..Default::default()
@@ -345,10 +345,10 @@ fn specs_differing_only_in_control_fields_or_an_empty_deploy_run_the_same_contai
         .replicas(5)
         .update_config(config(2, 0))
         .spec;
-    assert!(same_runtime(&bare, &scaled));
-    assert!(same_runtime(&with_control_of(&bare, &scaled), &bare));
+    assert!(same_container_spec(&bare, &scaled));
+    assert!(same_container_spec(&with_control_of(&bare, &scaled), &bare));
     assert_eq!(with_control_of(&bare, &scaled).replicas(), Some(5));
-    assert!(!same_runtime(
+    assert!(!same_container_spec(
         &bare,
         &ServiceObj::test("web").image("web:2").spec
     ));

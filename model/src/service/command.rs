@@ -59,11 +59,11 @@ pub(crate) fn deserialize_command<'de, D: Deserializer<'de>>(
 }
 
 /// Schema of `command:` / `entrypoint:`.
-pub(crate) struct Command;
+pub(crate) struct CommandLine;
 
-impl JsonSchema for Command {
+impl JsonSchema for CommandLine {
     fn schema_name() -> Cow<'static, str> {
-        "Command".into()
+        "CommandLine".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({

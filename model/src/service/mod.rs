@@ -53,7 +53,7 @@ pub struct ServiceSpec {
         deserialize_with = "command::deserialize_command",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "command::Command")]
+    #[schemars(with = "command::CommandLine")]
     pub command: Option<Vec<String>>,
     /// Overrides the image's ENTRYPOINT; a string is split like a POSIX shell would.
     #[serde(
@@ -61,7 +61,7 @@ pub struct ServiceSpec {
         deserialize_with = "command::deserialize_command",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "command::Command")]
+    #[schemars(with = "command::CommandLine")]
     pub entrypoint: Option<Vec<String>>,
     /// Environment variables; a name without a value is taken from the deployer's environment.
     #[serde(

@@ -2,7 +2,7 @@ use model::{Kind, ObjectMeta, TaskState, Timestamp};
 use serde_json::{Value, json};
 
 use super::{Cache, compute};
-use crate::store::{Applied, Command, Index, Op};
+use crate::store::{Command, Executed, Index, Op};
 
 fn create(kind: Kind, name: &str, labels: &[(&str, &str)], spec: Value, status: Value) -> Op {
     Op::Create {
@@ -21,16 +21,16 @@ fn create(kind: Kind, name: &str, labels: &[(&str, &str)], spec: Value, status: 
 }
 
 fn apply(index: &mut Index, at: u64, ops: Vec<Op>) -> Vec<String> {
-    let (applied, _, _) = index.apply(
+    let (executed, _, _) = index.execute(
         at,
         &Command {
             at: Timestamp(1),
             ops,
         },
     );
-    match applied {
-        Applied::Ok { ids, .. } => ids,
-        Applied::Rejected(r) => panic!("rejected: {r}"),
+    match executed {
+        Executed::Ok { ids, .. } => ids,
+        Executed::Rejected(r) => panic!("rejected: {r}"),
     }
 }
 
@@ -164,7 +164,7 @@ fn cached_assignments_follow_task_and_secret_changes() {
     let mut cache = Cache::default();
     let mut cached = |index: &Index| {
         let changed = cache.update(index, "n1");
-        (changed, cache.assignments(index.applied()))
+        (changed, cache.assignments(index.last_executed()))
     };
     assert_eq!(cached(&index), (true, compute(&index, "n1")));
     assert!(!cached(&index).0, "nothing changed");

@@ -23,7 +23,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Takes the snapshot from the index (tests, small clusters).
     pub fn take(index: &Index) -> Snapshot {
-        Snapshot::from_records(index.applied(), Snapshot::records(index))
+        Snapshot::from_records(index.last_executed(), Snapshot::records(index))
     }
 
     /// The records a snapshot is made of: only cloned, so the caller's read of the index (which
@@ -36,8 +36,8 @@ impl Snapshot {
             .collect()
     }
 
-    /// The typed snapshot of `records` (services, tasks and nodes) read at log index `applied`.
-    pub fn from_records(applied: u64, records: Vec<Record>) -> Snapshot {
+    /// The typed snapshot of `records` (services, tasks and nodes) read at log index `last_executed`.
+    pub fn from_records(last_executed: u64, records: Vec<Record>) -> Snapshot {
         let typed = controllers::records::view_of(&records);
         let in_view = |record: &Record| match record.kind {
             Kind::Service => typed.view.services.contains_key(&record.id),
@@ -52,7 +52,7 @@ impl Snapshot {
         Snapshot {
             view: typed.view,
             metadata,
-            index: applied,
+            index: last_executed,
             unreadable: typed.unreadable,
         }
     }
@@ -62,7 +62,7 @@ impl Snapshot {
     /// version. Cheap enough to run under the index's read lock.
     pub fn changes(index: &Index, previous: &Snapshot) -> Changes {
         let mut changes = Changes {
-            applied: index.applied(),
+            last_executed: index.last_executed(),
             ..Changes::default()
         };
         for kind in [Kind::Service, Kind::Task, Kind::Node] {
@@ -80,7 +80,7 @@ impl Snapshot {
     /// This snapshot brought up to `changes`: unchanged objects are moved over as they are,
     /// only changed records are decoded (decoding is most of a snapshot's cost).
     pub fn updated(mut self, changes: Changes) -> Snapshot {
-        let mut next = Snapshot::from_records(changes.applied, changes.records);
+        let mut next = Snapshot::from_records(changes.last_executed, changes.records);
         for (kind, id) in changes.kept {
             let key = (kind, id);
             match kind {
@@ -112,7 +112,7 @@ impl Snapshot {
 /// What [`Snapshot::changes`] found.
 #[derive(Debug, Default)]
 pub struct Changes {
-    applied: u64,
+    last_executed: u64,
     /// Objects the previous snapshot holds at their current version.
     kept: Vec<(Kind, String)>,
     /// Records new or changed since.
@@ -158,7 +158,7 @@ mod tests {
                 create(Kind::Secret, "s", json!({"content": "x"})),
             ],
         };
-        index.apply(3, &command);
+        index.execute(3, &command);
         let snapshot = Snapshot::take(&index);
         assert_eq!(snapshot.index, 3);
         assert_eq!(snapshot.view.services.len(), 1);
@@ -195,10 +195,10 @@ mod tests {
             at: Timestamp(1),
             ops,
         };
-        index.apply(1, &at(vec![create("a"), create("b"), create("c")]));
+        index.execute(1, &at(vec![create("a"), create("b"), create("c")]));
         let first = Snapshot::take(&index);
         let ids: Vec<String> = first.view.tasks.keys().cloned().collect();
-        index.apply(
+        index.execute(
             2,
             &at(vec![
                 Op::SetStatus {

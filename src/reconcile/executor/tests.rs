@@ -2,7 +2,7 @@ use controllers::{Action, ClusterView, TaskObj};
 use model::{Kind, ObjectMeta, TaskSpec, TaskState, TaskStatus, Timestamp};
 
 use super::command_for;
-use crate::runtime::Snapshot;
+use crate::reconcile::Snapshot;
 use crate::store::Op;
 
 fn snapshot_with_task(id: &str, version: u64) -> Snapshot {

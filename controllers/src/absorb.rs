@@ -1,13 +1,13 @@
-//! Applying actions to a view: how one pass lets each controller see what the previous ones
+//! Absorbing actions into a view: how one pass lets each controller see what the previous ones
 //! decided, and how tests simulate the store.
 
 use crate::{Action, ClusterView, TaskObj};
 
 impl ClusterView {
-    /// Applies one action as the store would. Written objects get `version` (`None` keeps the
+    /// Absorbs one action as the store would execute it. Written objects get `version` (`None` keeps the
     /// versions read, as in-pass planning needs: every action of a pass carries the store's
     /// version); a created task gets the id `created_id`. Actions on missing objects do nothing.
-    pub fn apply(&mut self, action: &Action, created_id: &str, version: Option<u64>) {
+    pub fn absorb(&mut self, action: &Action, created_id: &str, version: Option<u64>) {
         let bump = |v: &mut u64| {
             if let Some(new) = version {
                 *v = new;

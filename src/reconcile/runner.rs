@@ -12,7 +12,7 @@ use tracing::{Instrument, debug, info_span, warn};
 use super::executor::ExecError;
 use super::schedule::{Ended, Schedule};
 use super::{Snapshot, command_for};
-use crate::store::{Applied, Command, Event, Store};
+use crate::store::{Command, Event, Executed, Store};
 
 /// How often the runner reconciles.
 #[derive(Clone, Debug)]
@@ -174,11 +174,11 @@ impl Runner {
         };
         tracing::Span::current().record("ops", command.ops.len());
         match self.store.propose(command).await {
-            Ok(Applied::Ok { index, .. }) => {
+            Ok(Executed::Ok { index, .. }) => {
                 debug!(raft.index = index, "controllers' changes committed");
                 PassOutcome::Committed(index)
             }
-            Ok(Applied::Rejected(rejection)) => {
+            Ok(Executed::Rejected(rejection)) => {
                 debug!(%rejection, "stale decision refused; deciding again");
                 PassOutcome::Rejected
             }

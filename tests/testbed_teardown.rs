@@ -201,6 +201,7 @@ fn leftovers_of_a_crashed_run_are_removed_by_the_next_start() {
     };
     // A parallel start may clean it first; either way it must be there now or gone later.
     let left = footprint.remains();
+    eprintln!("left by the crashed run: {left:?}");
     assert!(
         left.iter().any(|l| l.starts_with("namespace")) || left.is_empty(),
         "half-cleaned leftovers: {left:?}"

@@ -41,6 +41,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Every call blocks (it runs `ip`, `iptables`, `docker`): from an async test, call it in
+//! `tokio::task::spawn_blocking` where blocking the runtime's thread would matter.
+//!
 //! Parallel testbeds (nextest runs tests as processes) each hold a slot `0..64` by a lock
 //! file under `/var/lib/swarm-testbed`; slot `S` owns bridge `swtbSbr`, subnet
 //! `10.213.S.0/24` (host `.1`, node `i` at `.10+i`), namespaces `swtbS-NODE`, veths

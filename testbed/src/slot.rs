@@ -35,7 +35,9 @@ pub(crate) fn claim() -> Result<Slot> {
             continue;
         };
         if dirty {
-            clean_slot(slot, &inventory)?;
+            // Read again under the lock: the first reading may predate a testbed's own
+            // teardown, and what is gone cannot be deleted.
+            clean_slot(slot, &Inventory::take()?)?;
         }
         let layout = Layout { slot };
         // `ip -o addr` prints " inet 10.213.SLOT.x/24": someone else's address in our subnet.

@@ -24,8 +24,10 @@ struct Footprint {
 
 impl Footprint {
     fn of(tb: &Testbed) -> Footprint {
-        let links = (0..tb.nodes().len())
-            .map(|i| format!("{}v{i}", tb.bridge().trim_end_matches("br")))
+        let links = tb
+            .nodes()
+            .iter()
+            .map(|n| n.veth().to_owned())
             .chain([tb.bridge()])
             .collect();
         let pids = tb
@@ -157,6 +159,7 @@ fn crashed_run() {
         serde_json::json!({
             "netns": tb.nodes()[0].netns(),
             "bridge": tb.bridge(),
+        "veth": tb.nodes()[0].veth(),
             "dir": tb.dir(),
             "pidfile": tb.nodes()[0].socket().with_file_name("dockerd.pid"),
         })
@@ -195,7 +198,7 @@ fn leftovers_of_a_crashed_run_are_removed_by_the_next_start() {
         .expect("a pid");
     let footprint = Footprint {
         netns: vec![seen["netns"].as_str().expect("netns").to_owned()],
-        links: vec![format!("{}v0", bridge.trim_end_matches("br")), bridge],
+        links: vec![seen["veth"].as_str().expect("veth").to_owned(), bridge],
         dir: PathBuf::from(seen["dir"].as_str().expect("dir")),
         pids: vec![pid],
     };

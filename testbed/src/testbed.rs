@@ -32,6 +32,7 @@ pub struct Testbed {
 pub struct Node {
     name: String,
     netns: String,
+    veth: String,
     addr: Ipv4Addr,
     bip: String,
     dir: PathBuf,
@@ -52,6 +53,11 @@ impl Node {
     /// Its network namespace's name (`ip netns list`).
     pub fn netns(&self) -> &str {
         &self.netns
+    }
+
+    /// The host end of its veth (on the testbed bridge).
+    pub fn veth(&self) -> &str {
+        &self.veth
     }
 
     /// The file naming its network namespace, for `nsenter --net=`.
@@ -170,6 +176,7 @@ impl Testbed {
             testbed.nodes.push(Node {
                 name: (*node).to_owned(),
                 netns,
+                veth: layout.host_veth(index),
                 addr,
                 bip,
                 dir: node_dir,

@@ -82,8 +82,10 @@ fn two_nodes_run_containers_on_their_own_engines_and_reach_each_other() {
     }
     let image = test_image();
     let tb = start("reach", &["a", "b"]);
+    let loading = std::time::Instant::now();
     tb.load_image(&image)
         .expect("image loaded into both engines");
+    eprintln!("testbed reach: image loaded in {:?}", loading.elapsed());
     for node in ["a", "b"] {
         run_web(&tb, node, &image);
         let running = tb

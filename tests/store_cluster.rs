@@ -163,7 +163,7 @@ async fn a_ten_thousand_object_command_replicates_as_one_entry() {
     let dirs = [(); 3].map(|_| tempfile::tempdir().expect("tempdir"));
     let (nodes, _) = three_nodes(&dirs).await;
     let ops = (0..10_000).map(|i| create(&format!("task-{i}"))).collect();
-    let (index, ids) = ok(nodes[0].store.propose(command(ops)).await.expect("propose"));
+    let (index, ids) = ok(propose_at_leader(&nodes, command(ops)).await);
     assert_eq!(ids.len(), 10_000);
     for node in &nodes {
         node.store

@@ -30,6 +30,11 @@ const MAX_RPC_BYTES: usize = 256 * 1024 * 1024;
 /// How long to wait for a TCP connection to a peer before calling it unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The least time given to an RPC that carries entries or a snapshot. openraft's deadline is the
+/// heartbeat period, fine for a heartbeat but not for a 10,000-object entry on a loaded machine:
+/// abandoning it at 100 ms only to build and send it again never converges.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Creates connections to peers; one shared HTTP client (and its connection pool) for all.
 #[derive(Clone, Debug)]
 pub struct HttpNetwork {
@@ -84,7 +89,7 @@ impl Peer {
         &self,
         path: &'static str,
         request: &Req,
-        option: &RPCOption,
+        timeout: Duration,
     ) -> Result<Resp, RpcError<E>>
     where
         Req: Serialize,
@@ -96,7 +101,7 @@ impl Peer {
             .client
             .post(url)
             .json(request)
-            .timeout(option.hard_ttl())
+            .timeout(timeout)
             .send()
             .await
             .map_err(|e| {
@@ -135,7 +140,12 @@ impl RaftNetwork<TypeConfig> for Peer {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<u64>, RpcError<openraft::error::Infallible>> {
-        self.call("append", &rpc, &option).await
+        let timeout = if rpc.entries.is_empty() {
+            option.hard_ttl()
+        } else {
+            option.hard_ttl().max(TRANSFER_TIMEOUT)
+        };
+        self.call("append", &rpc, timeout).await
     }
 
     #[instrument(level = "debug", skip_all, fields(peer = self.target))]
@@ -144,7 +154,8 @@ impl RaftNetwork<TypeConfig> for Peer {
         rpc: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<InstallSnapshotResponse<u64>, RpcError<InstallSnapshotError>> {
-        self.call("snapshot", &rpc, &option).await
+        self.call("snapshot", &rpc, option.hard_ttl().max(TRANSFER_TIMEOUT))
+            .await
     }
 
     #[instrument(level = "debug", skip_all, fields(peer = self.target))]
@@ -153,7 +164,7 @@ impl RaftNetwork<TypeConfig> for Peer {
         rpc: VoteRequest<u64>,
         option: RPCOption,
     ) -> Result<VoteResponse<u64>, RpcError<openraft::error::Infallible>> {
-        self.call("vote", &rpc, &option).await
+        self.call("vote", &rpc, option.hard_ttl()).await
     }
 }
 

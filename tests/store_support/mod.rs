@@ -137,3 +137,20 @@ pub async fn events_until(events: &mut broadcast::Receiver<Event>, index: u64) -
         }
     }
 }
+
+/// Proposes at whichever node leads, following leader changes until the deadline: under a
+/// loaded machine an election can move the leadership while a large entry replicates.
+pub async fn propose_at_leader(nodes: &[Node], command: Command) -> Executed {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        for node in nodes.iter().filter(|n| n.store.is_leader()) {
+            match node.store.propose(command.clone()).await {
+                Ok(executed) => return executed,
+                Err(swarm::store::StoreError::NotLeader { .. }) => {}
+                Err(e) => panic!("propose: {e}"),
+            }
+        }
+        assert!(Instant::now() < deadline, "no leader accepted the write");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -90,7 +90,7 @@ pub fn read(ctx: &mut Context, doc: &Doc, default_stack: Option<&str>, env: &Env
             ManifestSpec::Config(spec)
         }
         Kind::Node => ManifestSpec::Node(typed::<NodeSpec>(ctx, doc, spec_value, &invalid)?),
-        Kind::Stack | Kind::Task => {
+        Kind::Stack | Kind::Task | Kind::Cluster => {
             ManifestSpec::Stack(typed::<StackSpec>(ctx, doc, spec_value, &invalid)?)
         }
     };

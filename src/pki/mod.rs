@@ -16,6 +16,7 @@
 //! [`JoinSecrets::admit`] and signs with [`RootCa::issue`].
 
 mod ca;
+pub mod cluster;
 pub mod files;
 mod ids;
 mod node;
@@ -115,3 +116,6 @@ pub fn install_crypto_provider() {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod cluster_tests;

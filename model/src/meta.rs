@@ -79,7 +79,9 @@ pub enum Kind {
     /// One scheduled instance of a service.
     Task,
     /// The cluster's own settings (root CA certificate, join-token secrets): one object,
-    /// written by managers only. Not in [`Kind::ALL`]: no manifest, list or count shows it.
+    /// written by managers only. Not in [`Kind::ALL`]: no manifest, list or count shows it,
+    /// and no published schema names it.
+    #[schemars(skip)]
     Cluster,
 }
 

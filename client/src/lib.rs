@@ -16,7 +16,9 @@ use serde_json::Value;
 pub use error::ClientError;
 pub use ops::{LogStream, TaskFilter};
 
-use wire::{API_PREFIX, ApplyBody, ApplyOutcome, ClusterInfo, DataBody, ErrorBody, Record};
+use wire::{
+    API_PREFIX, ApplyBody, ApplyOutcome, ClusterInfo, DataBody, ErrorBody, JoinTokens, Record,
+};
 
 /// Default manager address (`swarmd up` listens there).
 pub const DEFAULT_HOST: &str = "http://127.0.0.1:4242";
@@ -155,6 +157,19 @@ impl Client {
     /// `GET /v1/cluster`.
     pub async fn cluster(&self) -> Result<ClusterInfo, ClientError> {
         self.json(self.request(Method::GET, "/cluster")).await
+    }
+
+    /// `GET /v1/cluster/join-tokens`: both join tokens.
+    pub async fn join_tokens(&self) -> Result<JoinTokens, ClientError> {
+        self.json(self.request(Method::GET, "/cluster/join-tokens"))
+            .await
+    }
+
+    /// `POST /v1/cluster/join-tokens/{role}/rotate` (`worker` or `manager`): both tokens after
+    /// the rotation.
+    pub async fn rotate_join_token(&self, role: &str) -> Result<JoinTokens, ClientError> {
+        let path = format!("/cluster/join-tokens/{}/rotate", encode(role));
+        self.json(self.request(Method::POST, &path)).await
     }
 
     /// `GET /v1/events`: follows the event stream; subscribed once this returns.

@@ -56,6 +56,11 @@ impl ManifestSpec {
                     "tasks are created by swarm, not written in manifests; write a Service instead",
                 ));
             }
+            Kind::Cluster => {
+                return Err(de::Error::custom(
+                    "the cluster object is managed by swarm, not written in manifests; use `swarmctl cluster`",
+                ));
+            }
         })
     }
 

@@ -78,10 +78,16 @@ pub enum Kind {
     Stack,
     /// One scheduled instance of a service.
     Task,
+    /// The cluster's own settings (root CA certificate, join-token secrets): one object,
+    /// written by managers only. Not in [`Kind::ALL`]: no manifest, list or count shows it,
+    /// and no published schema names it.
+    #[schemars(skip)]
+    Cluster,
 }
 
 impl Kind {
-    /// Every kind, in declaration order.
+    /// Every kind users see (manifests, lists, counts), in declaration order; not the
+    /// internal [`Kind::Cluster`].
     pub const ALL: [Kind; 7] = [
         Kind::Service,
         Kind::Network,
@@ -102,6 +108,7 @@ impl Kind {
             Kind::Node => "Node",
             Kind::Stack => "Stack",
             Kind::Task => "Task",
+            Kind::Cluster => "Cluster",
         }
     }
 }

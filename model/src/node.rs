@@ -97,9 +97,12 @@ pub struct NodeStatus {
     /// Address the node is reachable at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
-    /// The node's hostname.
+    /// The node's name (`--node-name`, by default its hostname).
     #[serde(default)]
     pub hostname: String,
+    /// The node's random id: the CN of its certificate (empty before the node reported).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub node_id: String,
     /// OS and architecture.
     #[serde(default)]
     pub platform: Platform,

@@ -1,19 +1,52 @@
 //! `GET /healthz` and `GET /v1/cluster`: is this manager up, who leads, how much is stored.
+//!
+//! - `GET /v1/cluster/join-tokens`: both join tokens ([`JoinTokens`]);
+//! - `POST /v1/cluster/join-tokens/{worker|manager}/rotate`: a new secret for that role (one
+//!   Raft write; the old token admits no new node), answering both tokens.
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use model::Kind;
 use serde_json::{Map, Value, json};
-use wire::ClusterInfo;
+use wire::{ClusterInfo, JoinTokens};
 
 use super::{ApiError, ApiState};
+use crate::pki::Role;
+use crate::pki::cluster::{self as security, ClusterError};
 
 /// Health and cluster routes.
 pub fn routes() -> Router<ApiState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/cluster", get(cluster))
+        .route("/v1/cluster/join-tokens", get(join_tokens))
+        .route("/v1/cluster/join-tokens/{role}/rotate", post(rotate))
+}
+
+async fn join_tokens(State(state): State<ApiState>) -> Result<Json<JoinTokens>, ApiError> {
+    Ok(Json(security::join_tokens(&state.store)?))
+}
+
+async fn rotate(
+    State(state): State<ApiState>,
+    Path(role): Path<String>,
+) -> Result<Json<JoinTokens>, ApiError> {
+    let role: Role = role
+        .parse()
+        .map_err(|err: crate::pki::PkiError| ApiError::BadRequest(err.to_string()))?;
+    Ok(Json(security::rotate(&state.store, role).await?))
+}
+
+impl From<ClusterError> for ApiError {
+    fn from(err: ClusterError) -> ApiError {
+        match err {
+            ClusterError::Missing => ApiError::Unavailable(err.to_string()),
+            ClusterError::Apply(err) => err.into(),
+            ClusterError::Rejected(rejection) => rejection.into(),
+            ClusterError::Decode(_) | ClusterError::Pki(_) => ApiError::Internal(err.to_string()),
+        }
+    }
 }
 
 /// 200 once the cluster has a leader (this manager can serve writes, directly or not); 503

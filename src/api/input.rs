@@ -140,7 +140,7 @@ fn check_manifests(manifests: &[Manifest]) -> Vec<Detail> {
             Kind::Node => names::check_node_name(name),
             Kind::Stack => names::check_stack_name(name),
             // Not a name problem: the kind itself is not accepted.
-            Kind::Task => Ok(()),
+            Kind::Task | Kind::Cluster => Ok(()),
         };
         if let Err(err) = checked {
             push(format!("{base}.metadata.name"), err.to_string());
@@ -149,6 +149,12 @@ fn check_manifests(manifests: &[Manifest]) -> Vec<Detail> {
             push(
                 format!("{base}.metadata.name"),
                 "tasks are created by swarm from services; write a Service instead".to_owned(),
+            );
+        }
+        if m.kind == Kind::Cluster {
+            push(
+                format!("{base}.kind"),
+                "the cluster object is managed by swarm; use `swarmctl cluster`".to_owned(),
             );
         }
         if m.spec.kind() != m.kind {

@@ -391,5 +391,6 @@ pub fn kind_rank(kind: Kind) -> usize {
         Kind::Node => 4,
         Kind::Stack => 5,
         Kind::Task => 6,
+        Kind::Cluster => 7,
     }
 }

@@ -1,4 +1,4 @@
-//! `swarmctl cluster info` and `swarmctl events`.
+//! `swarmctl cluster info`, `swarmctl cluster join-token` and `swarmctl events`.
 
 use super::error::Result;
 use crate::client::Client;
@@ -9,6 +9,31 @@ use super::{Output, output};
 pub enum ClusterCommand {
     /// Node id, leader, term, last applied index and object counts.
     Info,
+    /// Print (or rotate) the token that joins a node as a worker or a manager.
+    JoinToken(JoinTokenArgs),
+}
+
+/// `swarmctl cluster join-token worker|manager [-q] [--rotate]`.
+#[derive(Debug, clap::Args)]
+pub struct JoinTokenArgs {
+    /// Which token: the one that joins workers, or managers.
+    #[arg(value_parser = ["worker", "manager"])]
+    pub role: String,
+    /// Print only the token.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Replace the token's secret first: the old token admits no new node (nodes that joined
+    /// with it stay).
+    #[arg(long)]
+    pub rotate: bool,
+}
+
+/// What `-o json|yaml` prints for a join token.
+#[derive(serde::Serialize)]
+struct RoleToken<'a> {
+    role: &'a str,
+    token: &'a str,
+    rotated: bool,
 }
 
 pub async fn run(client: &Client, command: ClusterCommand, output: Output) -> Result<i32> {
@@ -36,8 +61,41 @@ pub async fn run(client: &Client, command: ClusterCommand, output: Output) -> Re
                 outln!("objects:       {}", counts.join(", "));
             })?;
         }
+        ClusterCommand::JoinToken(args) => join_token(client, args, output).await?,
     }
     Ok(0)
+}
+
+async fn join_token(client: &Client, args: JoinTokenArgs, output: Output) -> Result<()> {
+    let tokens = if args.rotate {
+        client.rotate_join_token(&args.role).await?
+    } else {
+        client.join_tokens().await?
+    };
+    let token = if args.role == "manager" {
+        &tokens.manager
+    } else {
+        &tokens.worker
+    };
+    if args.quiet {
+        outln!("{token}");
+        return Ok(());
+    }
+    let printed = RoleToken {
+        role: &args.role,
+        token,
+        rotated: args.rotate,
+    };
+    output::print(output, &printed, || {
+        if args.rotate {
+            outln!("Successfully rotated {} join token.\n", args.role);
+        }
+        let manager = client.host().trim_start_matches("http://");
+        outln!(
+            "To add a {} to this cluster, run the following command:\n\n    swarmd join --token {token} {manager}\n",
+            args.role
+        );
+    })
 }
 
 /// Follows the event stream until the manager closes it, one line per event.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use super::{DaemonConfig, RuntimeKind, init, run, signals};
+use super::{DaemonConfig, RuntimeKind, run, signals};
 
 /// swarmd — the swarm node daemon (manager and worker).
 #[derive(Debug, Parser)]
@@ -20,8 +20,9 @@ pub struct Swarmd {
 pub enum SwarmdCommand {
     /// Start (or resume) a single-node cluster, manager and worker, on the local Docker engine.
     Up(UpArgs),
-    /// Create a new cluster's first manager in DATA_DIR (does not start it).
-    Init(DataDir),
+    /// Create a new cluster (ids, root CA, certificates, join tokens) in DATA_DIR and run as
+    /// its first manager.
+    Init(InitArgs),
     /// Run a node that was initialised before.
     Run(RunArgs),
 }
@@ -48,11 +49,30 @@ pub struct RunArgs {
     pub runtime: RuntimeKind,
 }
 
+/// `--node-name`.
+#[derive(Debug, clap::Args)]
+pub struct NodeName {
+    /// The name `node ls` shows (default: the hostname); set when the node is created.
+    #[arg(long)]
+    pub node_name: Option<String>,
+}
+
+/// `swarmd init` arguments.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub name: NodeName,
+}
+
 /// `swarmd up` arguments.
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub name: NodeName,
     /// Apply and follow the stack files in this directory (GitOps).
     #[arg(long)]
     pub watch: Option<PathBuf>,
@@ -79,18 +99,15 @@ pub fn main() -> i32 {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            SwarmdCommand::Init(data) => init(&data.data_dir).await.map(|identity| {
-                eprintln!(
-                    "swarmd: initialised node {} in {}; start it with `swarmd run --data-dir {}`",
-                    identity.node_id,
-                    data.data_dir.display(),
-                    data.data_dir.display()
-                );
-            }),
-            SwarmdCommand::Run(args) => run(config(args, None), signals()).await,
+            SwarmdCommand::Init(args) => {
+                let mut config = config(args.run, None, args.name.node_name);
+                config.new_cluster = true;
+                run(config, signals()).await
+            }
+            SwarmdCommand::Run(args) => run(config(args, None, None), signals()).await,
             SwarmdCommand::Up(args) => {
                 let watch = args.watch;
-                run(config(args.run, watch), signals()).await
+                run(config(args.run, watch, args.name.node_name), signals()).await
             }
         }
     });
@@ -103,11 +120,13 @@ pub fn main() -> i32 {
     }
 }
 
-fn config(args: RunArgs, watch: Option<PathBuf>) -> DaemonConfig {
+fn config(args: RunArgs, watch: Option<PathBuf>, node_name: Option<String>) -> DaemonConfig {
     DaemonConfig {
         data_dir: args.data.data_dir,
         api_addr: args.api_addr,
         watch,
         runtime: args.runtime,
+        node_name,
+        new_cluster: false,
     }
 }

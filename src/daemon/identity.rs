@@ -1,5 +1,6 @@
-//! Who this node is: its id (kept in the data directory across restarts), its Node object, and
-//! the address file other tools read to find the API.
+//! Who this node is: its random node id and Raft id (kept in the data directory across
+//! restarts), the name `node ls` shows, its Node object, and the address file other tools read
+//! to find the API.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,26 +8,44 @@ use std::path::{Path, PathBuf};
 use model::{Kind, NodeRole, NodeSpec, ObjectMeta};
 use serde::{Deserialize, Serialize};
 
-use crate::clock::Clock;
 use crate::store::{Command, Op, Store, StoreError};
 
-/// The node's persistent identity.
+/// The node's persistent identity (DATA_DIR/node.json).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
-    pub node_id: u64,
-    pub hostname: String,
-    /// Random, made once per data directory. Store ids are derived from Raft indices, so two
-    /// clusters on one Docker engine (tests, or a re-initialised node) would otherwise label
-    /// their containers alike and each agent would adopt or remove the other's.
+    /// Random, made once per data directory: the CN of the node's certificate, and what its
+    /// containers are labelled with. Never derived from the hostname or a log index, so two
+    /// nodes (or two clusters) on one machine never take each other's containers.
+    pub node_id: String,
+    /// This node's id in the Raft group: random (below 2^63), so managers that join later
+    /// never collide with it.
+    pub raft_id: u64,
+    /// What `node ls` shows and `node update` takes: `--node-name`, by default the hostname.
+    pub node_name: String,
+}
+
+/// node.json as releases before random ids wrote it: Raft id 1, keyed by the hostname.
+#[derive(Deserialize)]
+struct LegacyIdentity {
+    node_id: u64,
+    hostname: String,
     #[serde(default)]
-    pub uid: String,
+    uid: String,
+}
+
+/// Either form of node.json; the current one is tried first (its node id is a string).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredIdentity {
+    Current(Identity),
+    Legacy(LegacyIdentity),
 }
 
 impl Identity {
     /// The value the agent labels its containers with (`swarm.node.id`): unique per data dir.
     pub fn agent_id(&self) -> String {
-        let short: String = self.uid.chars().filter(|c| *c != '-').take(12).collect();
-        format!("{}-{short}", self.hostname)
+        let short: String = self.node_id.chars().take(12).collect();
+        format!("{}-{short}", self.node_name)
     }
 }
 
@@ -49,6 +68,12 @@ pub enum IdentityError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "{path} already holds node `{name}`; start it with `swarmd run --data-dir {path}`, or use another --data-dir"
+    )]
+    Exists { path: String, name: String },
+    #[error("cannot make a random id: {0}")]
+    Random(#[source] crate::pki::PkiError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IdentityError + '_ {
@@ -62,34 +87,75 @@ fn identity_path(data_dir: &Path) -> PathBuf {
     data_dir.join("node.json")
 }
 
-/// Reads the identity in `data_dir`, creating the directory and a first-node identity if absent.
-pub fn load_or_create(data_dir: &Path) -> Result<Identity, IdentityError> {
-    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+/// Reads the identity in `data_dir`, if there is one. A legacy node.json is migrated in
+/// place: it keeps its Raft id (its Raft log names it) and its hostname as the node name,
+/// and its random uid becomes the node id (so its containers' labels do not change).
+pub fn load(data_dir: &Path) -> Result<Option<Identity>, IdentityError> {
     let path = identity_path(data_dir);
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            let mut identity: Identity =
-                serde_json::from_slice(&bytes).map_err(|source| IdentityError::Corrupt {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-            if identity.uid.is_empty() {
-                identity.uid = new_uid();
-                save(&path, &identity)?;
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(io(&path)(err)),
+    };
+    let stored: StoredIdentity =
+        serde_json::from_slice(&bytes).map_err(|source| IdentityError::Corrupt {
+            path: path.display().to_string(),
+            source,
+        })?;
+    match stored {
+        StoredIdentity::Current(identity) => Ok(Some(identity)),
+        StoredIdentity::Legacy(legacy) => {
+            let uid: String = legacy.uid.chars().filter(|c| *c != '-').collect();
+            let identity = Identity {
+                node_id: if uid.is_empty() { new_node_id()? } else { uid },
+                raft_id: legacy.node_id,
+                node_name: legacy.hostname,
+            };
+            save(&path, &identity)?;
+            Ok(Some(identity))
+        }
+    }
+}
+
+/// Makes a new identity in `data_dir` (random ids; `node_name`, by default the hostname);
+/// refuses a data dir that already has one.
+pub fn create(data_dir: &Path, node_name: Option<&str>) -> Result<Identity, IdentityError> {
+    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    if let Some(existing) = load(data_dir)? {
+        return Err(IdentityError::Exists {
+            path: data_dir.display().to_string(),
+            name: existing.node_name,
+        });
+    }
+    let identity = Identity {
+        node_id: new_node_id()?,
+        raft_id: crate::pki::new_raft_id().map_err(IdentityError::Random)?,
+        node_name: node_name.map_or_else(hostname, str::to_owned),
+    };
+    save(&identity_path(data_dir), &identity)?;
+    Ok(identity)
+}
+
+/// Reads the identity in `data_dir`, creating the directory and a new identity if absent.
+pub fn load_or_create(data_dir: &Path, node_name: Option<&str>) -> Result<Identity, IdentityError> {
+    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    match load(data_dir)? {
+        Some(identity) => {
+            if let Some(name) = node_name.filter(|name| *name != identity.node_name) {
+                tracing::warn!(
+                    requested = name,
+                    kept = identity.node_name,
+                    "--node-name applies when a node is created; keeping the stored name"
+                );
             }
             Ok(identity)
         }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            let identity = Identity {
-                node_id: 1,
-                hostname: hostname(),
-                uid: new_uid(),
-            };
-            save(&path, &identity)?;
-            Ok(identity)
-        }
-        Err(err) => Err(io(&path)(err)),
+        None => create(data_dir, node_name),
     }
+}
+
+fn new_node_id() -> Result<String, IdentityError> {
+    crate::pki::new_node_id().map_err(IdentityError::Random)
 }
 
 fn save(path: &Path, identity: &Identity) -> Result<(), IdentityError> {
@@ -98,15 +164,6 @@ fn save(path: &Path, identity: &Identity) -> Result<(), IdentityError> {
         source,
     })?;
     write_atomically(path, &text)
-}
-
-/// A random id from the kernel; time and pid if that is unavailable.
-fn new_uid() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/uuid")
-        .map(|u| u.trim().to_owned())
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| format!("{:x}-{:x}", Clock::system().now().0, std::process::id()))
 }
 
 fn hostname() -> String {
@@ -166,7 +223,7 @@ pub async fn register_self(
     identity: &Identity,
     _addr: SocketAddr,
 ) -> Result<(), StoreError> {
-    let exists = store.read(|index| index.find(Kind::Node, None, &identity.hostname).is_some());
+    let exists = store.read(|index| index.find(Kind::Node, None, &identity.node_name).is_some());
     if exists {
         return Ok(());
     }
@@ -179,7 +236,7 @@ pub async fn register_self(
         ops: vec![Op::Create {
             kind: Kind::Node,
             metadata: ObjectMeta {
-                name: identity.hostname.clone(),
+                name: identity.node_name.clone(),
                 labels: Default::default(),
                 stack: None,
             },
@@ -189,3 +246,7 @@ pub async fn register_self(
     };
     store.propose(command).await.map(|_| ())
 }
+
+#[cfg(test)]
+#[path = "identity_tests.rs"]
+mod tests;

@@ -25,6 +25,10 @@ pub struct DaemonConfig {
     pub watch: Option<PathBuf>,
     /// The container runtime the local agent drives (`none`: control plane only).
     pub runtime: RuntimeKind,
+    /// The name `node ls` shows, when this start creates the node (default: the hostname).
+    pub node_name: Option<String>,
+    /// `swarmd init`: create a new cluster, refusing a data dir that holds a node already.
+    pub new_cluster: bool,
 }
 
 /// Why the daemon stopped with an error.
@@ -40,6 +44,10 @@ pub enum DaemonError {
     },
     #[error("{0}")]
     Identity(#[from] identity::IdentityError),
+    #[error("node certificates: {0}")]
+    Pki(#[from] crate::pki::PkiError),
+    #[error("cluster security settings: {0}")]
+    Cluster(#[from] crate::pki::cluster::ClusterError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("watcher: {0}")]
@@ -54,19 +62,22 @@ pub enum DaemonError {
     NodeMissing(String),
 }
 
-/// Creates the node's identity and a one-manager cluster in `data_dir` if there is none yet.
-pub async fn init(data_dir: &std::path::Path) -> Result<identity::Identity, DaemonError> {
-    Ok(identity::load_or_create(data_dir)?)
-}
-
-/// Runs the node until `shutdown` resolves: `swarmd up` is `init` then `run`.
+/// Runs the node until `shutdown` resolves: `swarmd up` is `init` (if new) then `run`.
 pub async fn run(
     config: DaemonConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), DaemonError> {
-    let identity = identity::load_or_create(&config.data_dir)?;
+    // Where this process reads wall time; every component gets it from here.
+    let clock = crate::clock::Clock::system();
+    let node_name = config.node_name.as_deref();
+    let identity = if config.new_cluster {
+        identity::create(&config.data_dir, node_name)?
+    } else {
+        identity::load_or_create(&config.data_dir, node_name)?
+    };
     // Two daemons on one data directory would corrupt each other's Raft log: refuse the second.
     let _lock = identity::lock(&config.data_dir)?;
+    let material = security_material(&config.data_dir, &identity, clock)?;
     let listener =
         TcpListener::bind(config.api_addr)
             .await
@@ -77,10 +88,9 @@ pub async fn run(
     let bound = listener.local_addr().map_err(DaemonError::Serve)?;
     let store = Store::open(StoreConfig {
         data_dir: config.data_dir.clone(),
-        node_id: identity.node_id,
+        node_id: identity.raft_id,
         advertise_addr: bound.to_string(),
-        // Where this process reads wall time; every component gets it from here.
-        clock: crate::clock::Clock::system(),
+        clock,
     })
     .await?;
 
@@ -105,26 +115,27 @@ pub async fn run(
     store.initialize_single().await?;
     store.wait_leader(Duration::from_secs(30)).await?;
     identity::register_self(&store, &identity, bound).await?;
+    crate::pki::cluster::ensure(&store, &material).await?;
     let node_id = store
         .read(|index| {
             index
-                .find(model::Kind::Node, None, &identity.hostname)
+                .find(model::Kind::Node, None, &identity.node_name)
                 .map(|node| node.id.clone())
         })
-        .ok_or_else(|| DaemonError::NodeMissing(identity.hostname.clone()))?;
+        .ok_or_else(|| DaemonError::NodeMissing(identity.node_name.clone()))?;
     // Before the API says "ready": a stack a crashed watcher left claimed is the CLI's again.
-    crate::watch::release_stale_claims(&store, identity.node_id, config.watch.as_deref()).await;
+    crate::watch::release_stale_claims(&store, identity.raft_id, config.watch.as_deref()).await;
     let workers = workers::start(&store, &identity, node_id, bound, config.runtime).await?;
     identity::write_api_addr(&config.data_dir, bound)?;
     eprintln!(
-        "swarmd: node {} ready; API on http://{bound}",
-        identity.node_id
+        "swarmd: node {} ({}) ready; API on http://{bound}",
+        identity.node_name, identity.node_id
     );
 
     let watcher = config.watch.clone().map(|dir| {
         let store = store.clone();
         let mut watch_stop = stop_rx.clone();
-        let node = identity.node_id;
+        let node = identity.raft_id;
         tokio::spawn(async move {
             crate::watch::run(store, dir, node, async move {
                 let _ = watch_stop.wait_for(|stop| *stop).await;
@@ -152,6 +163,21 @@ pub async fn run(
     Ok(())
 }
 
+/// This node's certificates: those in the data dir, or (first start of a data dir that has
+/// none: `init`, `up`, or a data dir made before certificates existed) a new cluster's root CA
+/// and a manager certificate for this node.
+fn security_material(
+    data_dir: &std::path::Path,
+    identity: &identity::Identity,
+    clock: crate::clock::Clock,
+) -> Result<crate::pki::files::NodeMaterial, DaemonError> {
+    if let Some(material) = crate::pki::files::load_node(data_dir)? {
+        return Ok(material);
+    }
+    let (_, material) = crate::pki::files::init_cluster(data_dir, &identity.node_id, clock.now())?;
+    Ok(material)
+}
+
 /// Resolves on SIGTERM or SIGINT.
 pub async fn signals() {
     let term = async {
@@ -172,4 +198,4 @@ pub async fn signals() {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

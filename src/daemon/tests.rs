@@ -10,7 +10,8 @@ use super::identity::{self, Identity};
 use super::workers::{self, RuntimeKind};
 use crate::store::{Command, Executed, Op, Store, StoreConfig};
 
-async fn store(dir: &std::path::Path) -> Store {
+/// A one-node store in `dir`, leader elected.
+pub(crate) async fn store(dir: &std::path::Path) -> Store {
     let store = Store::open(StoreConfig {
         data_dir: dir.to_path_buf(),
         node_id: 1,
@@ -53,9 +54,9 @@ async fn a_service_converges_on_the_sim_runtime_and_follows_a_scale_down() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(dir.path()).await;
     let me = Identity {
-        node_id: 1,
-        hostname: "node-a".into(),
-        uid: "0123456789abcdef".into(),
+        node_id: "0123456789abcdef".into(),
+        raft_id: 1,
+        node_name: "node-a".into(),
     };
     let addr = "127.0.0.1:1".parse().expect("addr");
     identity::register_self(&store, &me, addr)

@@ -51,10 +51,11 @@ pub async fn start(
     addr: SocketAddr,
     kind: RuntimeKind,
 ) -> Result<Workers, DaemonError> {
-    // The node's name in the store is its hostname; the engine may call itself otherwise
+    // The node's name in the store is its node name (`--node-name`); the engine may call itself otherwise
     // (the sim runtime says `sim`), and `node ls` should show the name `node update` takes.
     let describe = |mut status: NodeStatus| {
-        status.hostname = identity.hostname.clone();
+        status.hostname = identity.node_name.clone();
+        status.node_id = identity.node_id.clone();
         status.addr = Some(addr.to_string());
         status
     };

@@ -95,7 +95,7 @@ pub fn read(
             ManifestSpec::Config(spec)
         }
         Kind::Node => ManifestSpec::Node(typed::<NodeSpec>(ctx, doc, spec_value, &invalid)?),
-        Kind::Stack | Kind::Task => {
+        Kind::Stack | Kind::Task | Kind::Cluster => {
             ManifestSpec::Stack(typed::<StackSpec>(ctx, doc, spec_value, &invalid)?)
         }
     };

@@ -141,7 +141,7 @@ fn check_name(kind: Kind, name: &str, stack: Option<&str>) -> Result<(), names::
         Kind::Config => names::check_config_name(name),
         Kind::Node => names::check_node_name(name),
         Kind::Stack => names::check_stack_name(name),
-        Kind::Task => Ok(()),
+        Kind::Task | Kind::Cluster => Ok(()),
     }
 }
 

@@ -17,10 +17,16 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `swarmd up` on a free port and waits until its API answers.
     pub fn up(data_dir: &Path, extra: &[&str]) -> Daemon {
+        Daemon::start("up", data_dir, extra)
+    }
+
+    /// Starts `swarmd COMMAND` (`up`, `init`, `run`) on a free port and waits until its API
+    /// answers.
+    pub fn start(command: &str, data_dir: &Path, extra: &[&str]) -> Daemon {
         let _ = std::fs::remove_file(data_dir.join("api.addr"));
         let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_swarmd"))
-            .args(["up", "--api-addr", "127.0.0.1:0", "--data-dir"])
+            .args([command, "--api-addr", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("RUST_LOG", "info")

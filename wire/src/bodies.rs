@@ -98,6 +98,19 @@ pub struct ObjectChange {
     pub index: Option<u64>,
 }
 
+/// What `GET /v1/cluster/join-tokens` (and a rotation) returns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinTokens {
+    /// The cluster's id (the O of every node certificate).
+    pub cluster_id: String,
+    /// The digest of the root CA certificate the tokens pin.
+    pub ca_digest: String,
+    /// The token that joins a node as a worker.
+    pub worker: String,
+    /// The token that joins a node as a manager.
+    pub manager: String,
+}
+
 /// What `GET /v1/cluster` returns.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClusterInfo {

@@ -17,8 +17,8 @@ pub mod tasks;
 pub mod testing;
 
 pub use bodies::{
-    ApplyBody, ClusterInfo, DataBody, NodeUpdateBody, ObjectChange, ScaleBody, UpdateBody,
-    VersionBody,
+    ApplyBody, ClusterInfo, DataBody, JoinTokens, NodeUpdateBody, ObjectChange, ScaleBody,
+    UpdateBody, VersionBody,
 };
 pub use error::{Detail, ErrorBody, ErrorInfo};
 pub use events::{Event, ObjectRef};

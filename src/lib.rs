@@ -14,6 +14,7 @@ pub mod dispatcher;
 pub mod manifest;
 pub mod raft;
 pub mod reconcile;
+pub mod state;
 pub mod store;
 pub mod watch;
 

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod pki;
 pub mod raft;
 pub mod reconcile;
+pub mod state;
 pub mod store;
 pub mod watch;
 

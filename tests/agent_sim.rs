@@ -11,7 +11,7 @@ use swarm::clock::Clock;
 use tokio::sync::{mpsc, oneshot, watch};
 use wire::{Assignments, TaskAssignment, TaskReport};
 
-struct Run {
+struct AgentRun {
     tx: watch::Sender<Assignments>,
     rx: mpsc::Receiver<Vec<TaskReport>>,
     seen: Vec<TaskReport>,
@@ -20,7 +20,7 @@ struct Run {
 }
 
 /// An agent on `sim` whose clock reads `origin` now and moves with tokio's (paused) clock.
-fn start(sim: &SimRuntime, tasks: Vec<TaskAssignment>, origin: Timestamp) -> Run {
+fn start(sim: &SimRuntime, tasks: Vec<TaskAssignment>, origin: Timestamp) -> AgentRun {
     let agent = Agent::new(sim.clone(), "n1".into())
         .with_ingress(None)
         .with_poll_period(Duration::from_millis(50))
@@ -31,7 +31,7 @@ fn start(sim: &SimRuntime, tasks: Vec<TaskAssignment>, origin: Timestamp) -> Run
     let handle = tokio::spawn(agent.run(assignments, report_tx, async {
         let _ = stopped.await;
     }));
-    Run {
+    AgentRun {
         tx,
         rx,
         seen: Vec::new(),
@@ -40,7 +40,7 @@ fn start(sim: &SimRuntime, tasks: Vec<TaskAssignment>, origin: Timestamp) -> Run
     }
 }
 
-impl Run {
+impl AgentRun {
     async fn wait(&mut self, task: &str, want: impl Fn(&TaskStatus) -> bool) -> TaskStatus {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {

@@ -293,3 +293,59 @@ async fn a_missing_external_secret_is_refused_by_name_and_changes_nothing() {
     assert_eq!(server.records(), before, "nothing written");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_json_body_is_checked_like_a_yaml_file_and_refuses_a_port_conflict() {
+    let server = Server::start().await;
+    let before = server.records();
+    let yaml = "services:\n  api:\n    image: httpd\n    ports: [\"8080:80\"]\n  web:\n    image: nginx\n    ports: [\"8080:80\"]\n";
+    let (status, code, _, from_yaml) = refusal(&server, yaml, "clash").await;
+    assert_eq!((status, code.as_str()), (400, "invalid_manifest"));
+
+    let service = |name: &str| -> model::Manifest {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": model::API_VERSION,
+            "kind": "Service",
+            "metadata": {"name": name, "stack": "clash"},
+            "spec": {"image": "nginx", "ports": [{"target": 80, "published": 8080}]},
+        }))
+        .expect("manifest")
+    };
+    let body = wire::ApplyBody {
+        stack: Some("clash".into()),
+        manifests: vec![service("api"), service("web")],
+        source: Default::default(),
+    };
+    let err = server
+        .client
+        .apply(&body, &params("clash"))
+        .await
+        .expect_err("refused");
+    let ClientError::Api {
+        status,
+        code,
+        details: from_json,
+        ..
+    } = &err
+    else {
+        panic!("expected an API error, got {err}");
+    };
+    assert_eq!((*status, code.as_str()), (400, "invalid_manifest"));
+    assert_eq!(
+        from_json[0]["path"], "manifests[1].spec.ports[0]",
+        "{from_json}"
+    );
+    assert_eq!(from_yaml[0]["path"], "services.web.ports[0]", "{from_yaml}");
+    assert_eq!(
+        from_json[0]["message"], from_yaml[0]["message"],
+        "the same check, the same message"
+    );
+    assert!(
+        from_json[0]["message"].as_str().is_some_and(
+            |m| m.starts_with("published port 8080/tcp is already used by service `api`")
+        ),
+        "{from_json}"
+    );
+    assert_eq!(server.records(), before, "nothing written");
+    server.stop().await;
+}

@@ -10,6 +10,8 @@ use std::time::Duration;
 use api_support::{SHOP, Server, json, swarmctl};
 use model::Kind;
 use serde_json::{Value, json as j};
+use swarm::store::Event;
+use tokio::sync::broadcast::error::RecvError;
 
 /// SHOP applied, node `box` (the only manager) and web's slot 1 history: a failed task, then a
 /// running one.
@@ -317,9 +319,14 @@ async fn refusals_exit_1_and_usage_errors_exit_2_whatever_the_command() {
     server.stop().await;
 }
 
+/// How long the converger waits for the next commit before it declares the run hung.
+const CONVERGE_DEADLINE: Duration = Duration::from_secs(30);
+
 /// Plays the controllers and agent: every service of `stack` without a task gets a running one
-/// on its current spec.
+/// on its current spec, after each commit (no polling). Panics when no commit comes within
+/// `CONVERGE_DEADLINE`: the run it plays for has hung.
 async fn converge(server: &Server, stack: &str) {
+    let mut commits = server.store.subscribe();
     loop {
         let pending: Vec<(String, Value, u64)> = server.store.read(|index| {
             let tasks = index.list(Kind::Task);
@@ -343,7 +350,14 @@ async fn converge(server: &Server, stack: &str) {
                 )
                 .await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        loop {
+            match tokio::time::timeout(CONVERGE_DEADLINE, commits.recv()).await {
+                Ok(Ok(Event::Commit { .. }) | Err(RecvError::Lagged(_))) => break,
+                Ok(Ok(_)) => {}
+                Ok(Err(RecvError::Closed)) => return,
+                Err(_) => panic!("no commit within {CONVERGE_DEADLINE:?} while converging {stack}"),
+            }
+        }
     }
 }
 

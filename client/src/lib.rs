@@ -13,7 +13,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-pub use error::ClientError;
+pub use error::{ClientError, UnsupportedScheme};
 pub use ops::{LogStream, TaskFilter};
 
 use wire::{
@@ -44,20 +44,17 @@ impl Client {
     /// A client for the manager at `host` (`http://127.0.0.1:4242`).
     pub fn new(host: &str) -> Result<Client, ClientError> {
         let host = host.trim_end_matches('/').to_owned();
-        let invalid = |reason: String| ClientError::InvalidHost {
+        let invalid = |source: Box<dyn std::error::Error + Send + Sync>| ClientError::InvalidHost {
             host: host.clone(),
-            reason,
+            source,
         };
-        let url = reqwest::Url::parse(&host).map_err(|e| invalid(e.to_string()))?;
+        let url = reqwest::Url::parse(&host).map_err(|e| invalid(e.into()))?;
         if url.scheme() != "http" {
-            return Err(invalid(format!(
-                "scheme `{}` is not supported yet",
-                url.scheme()
-            )));
+            return Err(invalid(UnsupportedScheme(url.scheme().to_owned()).into()));
         }
         let http = reqwest::Client::builder()
             .build()
-            .map_err(|e| invalid(e.to_string()))?;
+            .map_err(|e| invalid(e.into()))?;
         Ok(Client { host, http })
     }
 
@@ -214,9 +211,9 @@ impl Client {
     async fn json<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, ClientError> {
         let response = self.send(request).await?;
         let bytes = response.bytes().await.map_err(|e| self.transport(e))?;
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+        serde_json::from_slice(&bytes).map_err(|source| ClientError::Decode {
             host: self.host.clone(),
-            reason: e.to_string(),
+            source,
         })
     }
 
@@ -228,7 +225,7 @@ impl Client {
         } else {
             ClientError::Http {
                 host: self.host.clone(),
-                reason: err.to_string(),
+                source: err,
             }
         }
     }
@@ -255,10 +252,10 @@ impl EventStream {
                 if data.is_empty() {
                     continue; // a keep-alive comment
                 }
-                return Some(serde_json::from_str(&data.join("\n")).map_err(|e| {
+                return Some(serde_json::from_str(&data.join("\n")).map_err(|source| {
                     ClientError::Decode {
                         host: self.host.clone(),
-                        reason: e.to_string(),
+                        source,
                     }
                 }));
             }
@@ -267,10 +264,10 @@ impl EventStream {
                     .buffer
                     .push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n")),
                 Ok(None) => return None,
-                Err(e) => {
+                Err(source) => {
                     return Some(Err(ClientError::Http {
                         host: self.host.clone(),
-                        reason: e.to_string(),
+                        source,
                     }));
                 }
             }

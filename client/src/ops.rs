@@ -152,9 +152,9 @@ impl LogStream {
         match self.response.chunk().await {
             Ok(Some(chunk)) => Some(Ok(String::from_utf8_lossy(&chunk).into_owned())),
             Ok(None) => None,
-            Err(e) => Some(Err(ClientError::Http {
+            Err(source) => Some(Err(ClientError::Http {
                 host: self.host.clone(),
-                reason: e.to_string(),
+                source,
             })),
         }
     }

@@ -21,8 +21,8 @@ pub struct Edited {
     pub spec: Value,
 }
 
-/// Which object an edit applies to, and at which version (`None`: the one read).
-pub struct Target<'a> {
+/// Which object an edit targets, and at which version (`None`: the one read).
+pub struct EditTarget<'a> {
     pub kind: Kind,
     pub key: &'a str,
     pub stack: Option<&'a str>,
@@ -43,7 +43,7 @@ pub fn refused(reason: &str, message: impl Into<String>) -> ApiError {
 /// stale version is the caller's 409.
 pub async fn edit(
     state: &ApiState,
-    target: Target<'_>,
+    target: EditTarget<'_>,
     edit: impl Fn(&Index, &Record) -> Result<Edited, ApiError>,
 ) -> Result<ObjectChange, ApiError> {
     let mut attempt = 1;
@@ -98,7 +98,7 @@ struct Prepared {
 
 fn prepare(
     index: &Index,
-    target: &Target<'_>,
+    target: &EditTarget<'_>,
     edit: &impl Fn(&Index, &Record) -> Result<Edited, ApiError>,
 ) -> Result<Prepared, ApiError> {
     let record = lookup(index, target.kind, target.key, target.stack)?;

@@ -2,16 +2,17 @@
 //! client-side) or a YAML stack file loaded here. Everything is validated before anything is
 //! planned, so an invalid request never reaches the store.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
-use model::{Kind, Manifest, ManifestSpec, StackSource, names};
+use model::{Kind, Manifest, ManifestSpec, StackSource};
 use serde_json::Value;
 use wire::{ApplyBody, Detail};
 
 use super::error::ApiError;
 use crate::manifest::diagnostic::field_path;
 use crate::manifest::objects::{CONFIG_LIMIT, SECRET_LIMIT};
+use crate::manifest::semantic::{self, Finding};
 use crate::manifest::{self, LoadOptions, yaml};
 
 /// A validated request: the stack, its manifests, their source and loader warnings.
@@ -114,63 +115,56 @@ fn describe(d: &Detail) -> String {
     }
 }
 
-/// Checks JSON manifests as the loader would have: names, per-object rules, duplicates.
+/// Checks JSON manifests with the loader's own checks ([`semantic::check_manifests`]), plus
+/// what the loader's parsing guarantees for YAML: no tasks, specs of their kind, content sizes.
 fn check_manifests(manifests: &[Manifest]) -> Vec<Detail> {
-    let mut details = Vec::new();
-    let mut seen = HashSet::new();
+    let detail = |path: String, message: String| Detail {
+        file: REQUEST.into(),
+        line: 0,
+        column: 0,
+        path,
+        message,
+    };
+    let mut details: Vec<Detail> = semantic::check_manifests(manifests)
+        .into_iter()
+        .map(|finding| match finding {
+            Finding::StackName { object, message } => {
+                detail(format!("manifests[{object}].metadata.stack"), message)
+            }
+            Finding::Name { object, message } => {
+                detail(format!("manifests[{object}].metadata.name"), message)
+            }
+            Finding::Spec { object, issue } => {
+                let path = issue.path_string();
+                let at = if path.is_empty() {
+                    format!("manifests[{object}].spec")
+                } else {
+                    format!("manifests[{object}].spec.{path}")
+                };
+                detail(at, issue.message)
+            }
+        })
+        .collect();
     for (i, m) in manifests.iter().enumerate() {
         let base = format!("manifests[{i}]");
-        let mut push = |path: String, message: String| {
-            details.push(Detail {
-                file: REQUEST.into(),
-                line: 0,
-                column: 0,
-                path,
-                message,
-            })
-        };
         let name = &m.metadata.name;
-        let stack = m.metadata.stack.as_deref();
-        let checked = match m.kind {
-            Kind::Service => names::check_service_name(name)
-                .and_then(|()| stack.map_or(Ok(()), |s| names::check_stack_service_name(s, name))),
-            Kind::Network => names::check_network_name(name),
-            Kind::Secret => names::check_secret_name(name),
-            Kind::Config => names::check_config_name(name),
-            Kind::Node => names::check_node_name(name),
-            Kind::Stack => names::check_stack_name(name),
-            // Not a name problem: the kind itself is not accepted.
-            Kind::Task | Kind::Cluster => Ok(()),
-        };
-        if let Err(err) = checked {
-            push(format!("{base}.metadata.name"), err.to_string());
-        }
         if m.kind == Kind::Task {
-            push(
+            details.push(detail(
                 format!("{base}.metadata.name"),
                 "tasks are created by swarm from services; write a Service instead".to_owned(),
-            );
+            ));
         }
         if m.kind == Kind::Cluster {
-            push(
+            details.push(detail(
                 format!("{base}.kind"),
                 "the cluster object is managed by swarm; use `swarmctl cluster`".to_owned(),
-            );
+            ));
         }
         if m.spec.kind() != m.kind {
-            push(
+            details.push(detail(
                 format!("{base}.spec"),
                 format!("the spec is not a {} spec", m.kind),
-            );
-        }
-        if !seen.insert((m.kind, stack.map(str::to_owned), name.clone())) {
-            push(
-                format!("{base}.metadata.name"),
-                format!(
-                    "{} `{name}` is defined twice; names are unique per kind",
-                    m.kind
-                ),
-            );
+            ));
         }
         let content = match &m.spec {
             ManifestSpec::Secret(spec) => spec.content.as_ref().map(|c| (c.len(), SECRET_LIMIT)),
@@ -180,29 +174,13 @@ fn check_manifests(manifests: &[Manifest]) -> Vec<Detail> {
         if let Some((size, limit)) = content
             && size as u64 > limit
         {
-            push(
+            details.push(detail(
                 format!("{base}.spec.content"),
                 format!(
                     "{} `{name}` is {size} bytes, over Docker's limit of {limit} bytes",
                     m.kind
                 ),
-            );
-        }
-        let issues = match &m.spec {
-            ManifestSpec::Service(spec) => spec.validate(),
-            ManifestSpec::Network(spec) => spec.validate(),
-            ManifestSpec::Secret(spec) => spec.validate(),
-            ManifestSpec::Config(spec) => spec.validate(),
-            _ => Vec::new(),
-        };
-        for issue in issues {
-            let path = issue.path_string();
-            let at = if path.is_empty() {
-                format!("{base}.spec")
-            } else {
-                format!("{base}.spec.{path}")
-            };
-            push(at, issue.message);
+            ));
         }
     }
     details

@@ -18,7 +18,7 @@ use model::{Kind, NodeRole, NodeSpec, NodeState, NodeStatus};
 use serde_json::json;
 use wire::{NodeUpdateBody, ObjectChange, RemoveQuery, VersionBody};
 
-use super::edit::{self, Edited, Target, refused};
+use super::edit::{self, EditTarget, Edited, refused};
 use super::objects::{self, lookup};
 use super::services::parse_optional;
 use super::{ApiError, ApiState};
@@ -152,8 +152,8 @@ async fn remove(
     }
 }
 
-fn target(name: &str, expected_version: Option<u64>) -> Target<'_> {
-    Target {
+fn target(name: &str, expected_version: Option<u64>) -> EditTarget<'_> {
+    EditTarget {
         kind: Kind::Node,
         key: name,
         stack: None,
@@ -164,7 +164,7 @@ fn target(name: &str, expected_version: Option<u64>) -> Target<'_> {
 /// Edits the typed spec of a node and writes it back.
 async fn edit_spec(
     state: &ApiState,
-    target: Target<'_>,
+    target: EditTarget<'_>,
     change: impl Fn(&Index, &Record, &mut NodeSpec) -> Result<(), ApiError>,
 ) -> Result<Json<ObjectChange>, ApiError> {
     let outcome = edit::edit(state, target, |index, record| {

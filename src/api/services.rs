@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use wire::{Filter, ObjectChange, ScaleBody, UpdateBody, VersionBody};
 
-use super::edit::{self, Edited, Target};
+use super::edit::{self, EditTarget, Edited};
 use super::objects;
 use super::service_spec;
 use super::{ApiError, ApiState, logs};
@@ -103,8 +103,8 @@ async fn restart(
     .await
 }
 
-fn target<'a>(name: &'a str, filter: &'a Filter, expected_version: Option<u64>) -> Target<'a> {
-    Target {
+fn target<'a>(name: &'a str, filter: &'a Filter, expected_version: Option<u64>) -> EditTarget<'a> {
+    EditTarget {
         kind: Kind::Service,
         key: name,
         stack: filter.stack.as_deref(),
@@ -115,7 +115,7 @@ fn target<'a>(name: &'a str, filter: &'a Filter, expected_version: Option<u64>) 
 /// Edits the typed spec of a service and writes it back, validated.
 async fn edit_spec(
     state: &ApiState,
-    target: Target<'_>,
+    target: EditTarget<'_>,
     change: impl Fn(&Record, &mut ServiceSpec, &ServiceStatus) -> Result<(), ApiError>,
 ) -> Result<Json<ObjectChange>, ApiError> {
     let outcome = edit::edit(state, target, |_, record| {

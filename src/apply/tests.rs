@@ -57,15 +57,15 @@ fn request(stack: &str, manifests: Vec<Manifest>) -> ApplyRequest {
     }
 }
 
-/// A tiny stand-in for Raft: applies commands to an index at increasing log indices.
-struct Cluster {
+/// A tiny stand-in for Raft: executes commands on an index at increasing log indices.
+struct FakeRaft {
     index: Index,
     log: u64,
 }
 
-impl Cluster {
-    fn new() -> Cluster {
-        Cluster {
+impl FakeRaft {
+    fn new() -> FakeRaft {
+        FakeRaft {
             index: Index::default(),
             log: 0,
         }
@@ -110,7 +110,7 @@ fn shop() -> Vec<Manifest> {
 
 #[test]
 fn first_apply_creates_everything_in_one_command_and_labels_it() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     let plan = cluster.apply(&request("shop", shop()));
     assert_eq!(
         plan.lines(false),
@@ -144,7 +144,7 @@ fn first_apply_creates_everything_in_one_command_and_labels_it() {
 
 #[test]
 fn identical_input_twice_changes_nothing() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("shop", shop()));
     let again = cluster.plan(&request("shop", shop())).expect("plan");
     assert!(again.command.is_none());
@@ -160,7 +160,7 @@ fn identical_input_twice_changes_nothing() {
 
 #[test]
 fn updates_compare_and_set_and_show_leaf_fields() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("shop", shop()));
     let version = cluster.record(Kind::Service, "shop", "web").version;
     let mut manifests = shop();
@@ -184,7 +184,7 @@ fn updates_compare_and_set_and_show_leaf_fields() {
 
 #[test]
 fn undeclared_objects_are_kept_without_prune_and_deleted_with_it() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("shop", shop()));
     let mut manifests = shop();
     manifests.retain(|m| m.metadata.name != "web");
@@ -215,7 +215,7 @@ fn undeclared_objects_are_kept_without_prune_and_deleted_with_it() {
 
 #[test]
 fn prune_refuses_to_delete_what_another_stack_uses() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("shop", shop()));
     // Stack `blog` uses shop's secret as an external one, by Docker's full name.
     let mut blog = service("blog", "ghost");
@@ -232,7 +232,7 @@ fn prune_refuses_to_delete_what_another_stack_uses() {
 
 #[test]
 fn new_secret_content_updates_the_secret_and_bumps_its_services() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("shop", shop()));
     let web_version = cluster.record(Kind::Service, "shop", "web").version;
     let mut manifests = shop();
@@ -264,7 +264,7 @@ fn new_secret_content_updates_the_secret_and_bumps_its_services() {
 
 #[test]
 fn a_watched_stack_refuses_the_api_and_other_files() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     let file = "/srv/stacks/shop.yml".to_owned();
     let mut watched = request("shop", shop());
     watched.owner = Owner::Watcher {
@@ -313,7 +313,7 @@ fn a_watched_stack_refuses_the_api_and_other_files() {
 
 #[test]
 fn a_recorded_error_is_cleared_by_the_next_good_apply() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("shop", shop()));
     let source = StackSource::default();
     let command = error_command(
@@ -353,7 +353,7 @@ fn a_recorded_error_is_cleared_by_the_next_good_apply() {
 
 #[test]
 fn deleting_a_stack_removes_every_member_and_itself_in_one_command() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("shop", shop()));
     let plan = delete_stack_plan(&cluster.index, "shop", &Owner::Api, Timestamp(9)).expect("plan");
     assert_eq!(plan.lines(false)[0], "- service shop_api");
@@ -367,7 +367,7 @@ fn deleting_a_stack_removes_every_member_and_itself_in_one_command() {
 
 #[test]
 fn deleting_a_used_secret_is_refused_and_a_member_leaves_its_stack() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("shop", shop()));
     let db = cluster.record(Kind::Secret, "shop", "db").id.clone();
     let err = delete_object_plan(&cluster.index, Kind::Secret, &db, &Owner::Api, Timestamp(9))
@@ -396,7 +396,7 @@ fn deleting_a_used_secret_is_refused_and_a_member_leaves_its_stack() {
 
 #[test]
 fn data_by_reference_and_foreign_stacks_are_refused() {
-    let cluster = Cluster::new();
+    let cluster = FakeRaft::new();
     let by_file = Manifest::new(
         "db",
         ManifestSpec::Secret(SecretSpec {

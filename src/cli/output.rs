@@ -88,13 +88,49 @@ pub fn or_dash(text: Option<&str>) -> String {
     text.filter(|t| !t.is_empty()).unwrap_or("-").to_owned()
 }
 
-/// `inspect`: pretty JSON by default (as `docker inspect`), or YAML.
+/// `inspect`: pretty JSON by default (as `docker inspect`), or YAML; times as RFC 3339 text
+/// (DESIGN.md), though records store and send them as epoch milliseconds.
 pub fn inspect<T: Serialize>(output: Output, value: &T) -> Result<()> {
+    let mut value = serde_json::to_value(value)?;
+    times_as_rfc3339(&mut value);
     match output {
-        Output::Yaml => out!("{}", serde_saphyr::to_string(value)?),
-        Output::Json | Output::Table => outln!("{}", serde_json::to_string_pretty(value)?),
+        Output::Yaml => out!("{}", serde_saphyr::to_string(&value)?),
+        Output::Json | Output::Table => outln!("{}", serde_json::to_string_pretty(&value)?),
     }
     Ok(())
+}
+
+/// Every field of the model that holds a [`model::Timestamp`] (epoch milliseconds).
+const TIME_FIELDS: [&str; 9] = [
+    "applied_at",
+    "completed_at",
+    "created_at",
+    "last_heartbeat",
+    "since",
+    "start_at",
+    "started_at",
+    "timestamp",
+    "updated_at",
+];
+
+/// Rewrites the numbers under [`TIME_FIELDS`] keys, at any depth, as RFC 3339 text. Records
+/// carry spec and status as untyped JSON, so the field names are what marks a time.
+pub fn times_as_rfc3339(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                match field.as_i64() {
+                    Some(millis) if TIME_FIELDS.contains(&key.as_str()) => {
+                        *field = Value::String(model::Timestamp(millis).to_rfc3339());
+                    }
+                    _ => times_as_rfc3339(field),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(times_as_rfc3339),
+        _ => {}
+    }
 }
 
 /// `2 minutes ago`, as Docker's CURRENT STATE column says it; `-` when unknown.
@@ -185,6 +221,28 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inspect_shows_times_as_rfc3339_and_leaves_other_numbers() {
+        let mut record = serde_json::json!({
+            "created_at": 1_764_519_903_120_i64,
+            "version": 42,
+            "spec": {"replicas": 3, "labels": {"timestamp": "kept"}},
+            "status": {"timestamp": 0, "history": [{"started_at": 86_400_000}]},
+        });
+        times_as_rfc3339(&mut record);
+        assert_eq!(record["created_at"], "2025-11-30T16:25:03.120Z");
+        assert_eq!(record["version"], 42);
+        assert_eq!(record["spec"]["replicas"], 3);
+        assert_eq!(record["spec"]["labels"]["timestamp"], "kept");
+        assert_eq!(record["status"]["timestamp"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            record["status"]["history"][0]["started_at"],
+            "1970-01-02T00:00:00.000Z"
+        );
+        let back = model::Timestamp::parse_rfc3339("2025-11-30T16:25:03.120Z");
+        assert_eq!(back, Some(model::Timestamp(1_764_519_903_120)));
+    }
 
     #[test]
     fn durations_read_like_docker() {

@@ -4,71 +4,65 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use model::names;
-use model::service::PortMode;
+use model::service::{PortMode, ServiceSpec};
 use model::validate::{Issue, PathSeg};
-use model::{Kind, ManifestSpec};
+use model::{Kind, Manifest, ManifestSpec};
 
 use super::context::{Context, Doc};
 use super::objects::LoadedObject;
 use super::yaml::escape_segment;
 
-/// Runs every cross-field check over the loaded objects.
-pub fn check(ctx: &mut Context, docs: &[Doc], items: &[LoadedObject]) {
-    let mut seen: HashSet<(Kind, Option<String>, String)> = HashSet::new();
-    let mut ports: HashMap<(u16, &'static str), String> = HashMap::new();
-    let declared: HashSet<(Kind, String)> = items
-        .iter()
-        .map(|i| (i.manifest.kind, i.manifest.metadata.name.clone()))
-        .collect();
+/// Where a shared check found a problem on one of the manifests it was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// The name of the object's stack (`metadata.stack`).
+    StackName { object: usize, message: String },
+    /// The object's name (`metadata.name`).
+    Name { object: usize, message: String },
+    /// A place in the object's spec (an empty path: the spec as a whole).
+    Spec { object: usize, issue: Issue },
+}
+
+/// The checks every input shares, whether it arrives as YAML files (the loader) or as a JSON
+/// request body (the API): names Docker would refuse, duplicates, the model's per-object rules
+/// and two services publishing the same ingress port. Findings name objects by their position
+/// in `manifests`, so each input reports them at its own places (file positions, JSON paths).
+pub fn check_manifests<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut seen: HashSet<(Kind, Option<&str>, &str)> = HashSet::new();
     let mut stacks_checked = HashSet::new();
-    for item in items {
-        let item_docs: Vec<&Doc> = item.docs.iter().filter_map(|i| docs.get(*i)).collect();
-        let meta = &item.manifest.metadata;
-        let kind = item.manifest.kind;
+    let mut ports: HashMap<(u16, &'static str), &str> = HashMap::new();
+    for (object, manifest) in manifests.into_iter().enumerate() {
+        let meta = &manifest.metadata;
+        let kind = manifest.kind;
         if let Some(stack) = meta.stack.as_deref()
-            && stacks_checked.insert(stack.to_owned())
+            && stacks_checked.insert(stack)
             && let Err(err) = names::check_stack_name(stack)
         {
-            ctx.error_key_in(&item_docs, &item.name_at, err.to_string());
+            findings.push(Finding::StackName {
+                object,
+                message: err.to_string(),
+            });
         }
         if let Err(err) = check_name(kind, &meta.name, meta.stack.as_deref()) {
-            ctx.error_key_in(&item_docs, &item.name_at, err.to_string());
+            findings.push(Finding::Name {
+                object,
+                message: err.to_string(),
+            });
         }
-        if !seen.insert((kind, meta.stack.clone(), meta.name.clone())) {
-            ctx.error_key_in(
-                &item_docs,
-                &item.name_at,
-                format!(
+        if !seen.insert((kind, meta.stack.as_deref(), meta.name.as_str())) {
+            findings.push(Finding::Name {
+                object,
+                message: format!(
                     "{kind} `{}` is defined twice; names are unique per kind",
                     meta.name
                 ),
-            );
+            });
         }
-        let issues = match &item.manifest.spec {
+        let issues = match &manifest.spec {
             ManifestSpec::Service(spec) => {
                 let mut issues = spec.validate();
-                for (index, port) in spec.ports.iter().enumerate() {
-                    let (Some(published), PortMode::Ingress) = (port.published, port.mode) else {
-                        continue;
-                    };
-                    let key = (published, port.protocol.as_str());
-                    match ports.get(&key) {
-                        Some(other) if other != &meta.name => issues.push(Issue {
-                            path: vec![PathSeg::Key("ports".into()), PathSeg::Index(index)],
-                            message: format!(
-                                "published port {published}/{} is already used by service `{other}`; \
-                                 every ingress port is published on every node, so pick another one",
-                                key.1
-                            ),
-                        }),
-                        _ => {
-                            ports.insert(key, meta.name.clone());
-                        }
-                    }
-                }
-                if item.base == "/spec" {
-                    warn_unknown_references(ctx, &item_docs, item, spec, &declared);
-                }
+                issues.extend(port_conflicts(&meta.name, spec, &mut ports));
                 issues
             }
             ManifestSpec::Network(spec) => spec.validate(),
@@ -76,16 +70,92 @@ pub fn check(ctx: &mut Context, docs: &[Doc], items: &[LoadedObject]) {
             ManifestSpec::Config(spec) => spec.validate(),
             _ => Vec::new(),
         };
-        for issue in issues {
-            let at = format!("{}{}", item.base, issue_pointer(&issue.path));
-            if issue.path.is_empty() {
-                ctx.object_error_in(&item_docs, &at, issue.message);
-            } else {
-                ctx.error_in(&item_docs, &at, issue.message);
+        findings.extend(
+            issues
+                .into_iter()
+                .map(|issue| Finding::Spec { object, issue }),
+        );
+    }
+    findings
+}
+
+/// Every ingress port is published on every node: a second service may not take one that an
+/// earlier service of these manifests (recorded in `taken`) already publishes.
+fn port_conflicts<'a>(
+    service: &'a str,
+    spec: &ServiceSpec,
+    taken: &mut HashMap<(u16, &'static str), &'a str>,
+) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    for (index, port) in spec.ports.iter().enumerate() {
+        let (Some(published), PortMode::Ingress) = (port.published, port.mode) else {
+            continue;
+        };
+        let key = (published, port.protocol.as_str());
+        match taken.get(&key) {
+            Some(other) if *other != service => issues.push(Issue {
+                path: vec![PathSeg::Key("ports".into()), PathSeg::Index(index)],
+                message: format!(
+                    "published port {published}/{} is already used by service `{other}`; \
+                     every ingress port is published on every node, so pick another one",
+                    key.1
+                ),
+            }),
+            _ => {
+                taken.insert(key, service);
             }
         }
     }
+    issues
+}
+
+/// Runs every cross-field check over the loaded objects, reporting at their file positions.
+pub fn check(ctx: &mut Context, docs: &[Doc], items: &[LoadedObject]) {
+    let declared: HashSet<(Kind, String)> = items
+        .iter()
+        .map(|i| (i.manifest.kind, i.manifest.metadata.name.clone()))
+        .collect();
+    let docs_of = |item: &LoadedObject| -> Vec<&Doc> {
+        item.docs.iter().filter_map(|i| docs.get(*i)).collect()
+    };
+    let mut findings = check_manifests(items.iter().map(|i| &i.manifest))
+        .into_iter()
+        .peekable();
+    for (object, item) in items.iter().enumerate() {
+        let item_docs = docs_of(item);
+        while let Some(finding) = findings.next_if(|f| f.object() == object) {
+            match finding {
+                Finding::StackName { message, .. } | Finding::Name { message, .. } => {
+                    ctx.error_key_in(&item_docs, &item.name_at, message);
+                }
+                Finding::Spec { issue, .. } => {
+                    let at = format!("{}{}", item.base, issue_pointer(&issue.path));
+                    if issue.path.is_empty() {
+                        ctx.object_error_in(&item_docs, &at, issue.message);
+                    } else {
+                        ctx.error_in(&item_docs, &at, issue.message);
+                    }
+                }
+            }
+        }
+        if let ManifestSpec::Service(spec) = &item.manifest.spec
+            && item.base == "/spec"
+        {
+            warn_unknown_references(ctx, &item_docs, item, spec, &declared);
+        }
+    }
     check_dependency_cycles(ctx, docs, items);
+}
+
+impl Finding {
+    /// Position of the object it is about, in the manifests checked.
+    pub fn object(&self) -> usize {
+        match self {
+            Finding::StackName { object, .. }
+            | Finding::Name { object, .. }
+            | Finding::Spec { object, .. } => *object,
+        }
+    }
 }
 
 /// A stack's services by name, with what each depends on.
@@ -151,7 +221,7 @@ fn warn_unknown_references(
     ctx: &mut Context,
     docs: &[&Doc],
     item: &LoadedObject,
-    spec: &model::service::ServiceSpec,
+    spec: &ServiceSpec,
     declared: &HashSet<(Kind, String)>,
 ) {
     let mut uses: BTreeMap<String, (Kind, String)> = BTreeMap::new();

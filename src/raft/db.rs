@@ -10,8 +10,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 
 use super::{LogId, StoredMembership};
-use crate::store::Record;
-use crate::store::index::Change;
+use crate::state::Record;
+use crate::state::index::Change;
 
 /// Why a read or write of the database failed.
 #[derive(Debug, thiserror::Error)]

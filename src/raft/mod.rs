@@ -1,5 +1,5 @@
 //! Replication and durability: the openraft type configuration, the SQLite log store and state
-//! machine, and the HTTP transport between managers. `crate::store::Store` wires them together;
+//! machine, and the HTTP transport between managers. The store handle (`Store`) wires them together;
 //! nothing else should need this module directly.
 
 pub mod db;
@@ -17,7 +17,7 @@ pub use log_store::LogStore;
 pub use network::{HttpNetwork, routes};
 pub use state_machine::StateMachine;
 
-use crate::store::{Command, Executed};
+use crate::state::{Command, Executed};
 
 openraft::declare_raft_types!(
     /// The Raft types of the store: one entry carries one [`Command`]; executing it yields an

@@ -16,7 +16,7 @@ use tracing::instrument;
 use super::db::{self, DbError, read_applied_state, write_applied_state};
 use super::{LogId, StorageError, TypeConfig};
 use crate::clock::Clock;
-use crate::store::{Event, Index, Record};
+use crate::state::{Event, Index, Record};
 
 type Meta = SnapshotMeta<u64, openraft::BasicNode>;
 
@@ -202,7 +202,7 @@ pub fn diff_events(old: &Index, new: &Index, index: u64) -> Vec<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Command, Op};
+    use crate::state::{Command, Op};
     use model::{Kind, ObjectMeta, Timestamp};
 
     fn create(name: &str) -> Op {

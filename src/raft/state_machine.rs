@@ -15,8 +15,8 @@ use super::db::{self, Database, DbError, read_applied_state, write_applied_state
 use super::snapshot::{self, SnapshotBuilder};
 use super::{Entry, LogId, StorageError, StoredMembership, TypeConfig};
 use crate::clock::Clock;
-use crate::store::index::Change;
-use crate::store::{Event, Executed, Index};
+use crate::state::index::Change;
+use crate::state::{Event, Executed, Index};
 
 /// The state machine of one manager. The index it maintains is shared with readers through
 /// [`StateMachine::index`]; the lock is only ever held for in-memory work, never across I/O.

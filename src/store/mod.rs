@@ -1,14 +1,12 @@
-//! The store: typed commands, their deterministic application, the in-memory index (the read
-//! path) and the ordered event stream. Durability and replication live in `crate::raft`, which
-//! persists every entry in SQLite and calls [`Index::execute`] once per committed entry.
+//! The store: the one handle through which the manager proposes commands and reads and
+//! follows the replicated state. It owns the openraft node (`crate::raft`), which persists every
+//! entry in SQLite and executes it on the [`Index`] of `crate::state`; the dependencies point
+//! one way: store → raft → state.
 
-pub mod command;
 pub mod handle;
-pub mod index;
-pub mod record;
 
-pub use command::{Command, Conflict, Executed, Op, Rejection};
+pub use crate::state::{
+    Command, Conflict, Event, Executed, Index, ObjectRef, Op, Record, Rejection,
+};
+pub use crate::state::{command, index, record};
 pub use handle::{Store, StoreConfig, StoreError};
-pub use index::Index;
-pub use wire::Record;
-pub use wire::{Event, ObjectRef};

@@ -158,14 +158,14 @@ configs:
 "#;
 
 /// What a swarmctl run printed and returned.
-pub struct Run {
+pub struct CliRun {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 /// Runs the real swarmctl binary against `host` in `dir`, feeding `stdin`.
-pub async fn swarmctl(host: &str, dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+pub async fn swarmctl(host: &str, dir: &Path, args: &[&str], stdin: Option<&str>) -> CliRun {
     use tokio::io::AsyncWriteExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_swarmctl"))
         .args(["--host", host])
@@ -183,7 +183,7 @@ pub async fn swarmctl(host: &str, dir: &Path, args: &[&str], stdin: Option<&str>
         .expect("write stdin");
     drop(input);
     let out = child.wait_with_output().await.expect("swarmctl output");
-    Run {
+    CliRun {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -200,6 +200,6 @@ pub fn keys(row: &Value) -> Vec<&str> {
         .collect()
 }
 
-pub fn json(run: &Run) -> Value {
+pub fn json(run: &CliRun) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
 }

@@ -24,7 +24,7 @@ fn watched(claim: Claim) -> ApplyRequest {
     request
 }
 
-fn labels(cluster: &Cluster) -> BTreeMap<String, String> {
+fn labels(cluster: &FakeRaft) -> BTreeMap<String, String> {
     cluster
         .record(Kind::Stack, "shop", "shop")
         .metadata
@@ -32,7 +32,7 @@ fn labels(cluster: &Cluster) -> BTreeMap<String, String> {
         .clone()
 }
 
-fn release(cluster: &mut Cluster, which: impl Fn(&Claim) -> bool) -> usize {
+fn release(cluster: &mut FakeRaft, which: impl Fn(&Claim) -> bool) -> usize {
     match release_command(&cluster.index, which, Timestamp(50)) {
         Some(command) => {
             cluster.commit(&command);
@@ -43,8 +43,8 @@ fn release(cluster: &mut Cluster, which: impl Fn(&Claim) -> bool) -> usize {
 }
 
 /// The shop stack applied by a watcher of /srv/stacks on node 1, which then stopped.
-fn watched_then_released() -> (Cluster, Claim) {
-    let mut cluster = Cluster::new();
+fn watched_then_released() -> (FakeRaft, Claim) {
+    let mut cluster = FakeRaft::new();
     let mine = claim(1, "/srv/stacks");
     cluster.apply(&watched(mine.clone()));
     assert_eq!(release(&mut cluster, |c| *c == mine), 1);
@@ -68,7 +68,7 @@ fn scaled(replicas: u64) -> Vec<Manifest> {
 
 #[test]
 fn a_released_stack_can_be_changed_and_removed_from_the_cli() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     let mine = claim(1, "/srv/stacks");
     cluster.apply(&watched(mine.clone()));
     assert_eq!(labels(&cluster)[LABEL_WATCHER], "1:/srv/stacks");
@@ -152,7 +152,7 @@ fn a_watcher_starting_again_takes_its_stack_back_and_the_file_wins() {
 
 #[test]
 fn a_start_up_releases_only_its_own_nodes_other_claims() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     let mut other = watched(claim(1, "/srv/old"));
     other.stack = "old".into();
     cluster.apply(&other);
@@ -179,7 +179,7 @@ fn a_start_up_releases_only_its_own_nodes_other_claims() {
 
 #[test]
 fn another_watcher_adopts_an_unclaimed_stack_but_not_a_claimed_one() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     let mine = claim(1, "/srv/stacks");
     cluster.apply(&watched(mine.clone()));
     let mut elsewhere = watched(claim(1, "/srv/other"));

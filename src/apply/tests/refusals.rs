@@ -25,7 +25,7 @@ fn external_secret(key: &str, name: Option<&str>) -> Manifest {
 }
 
 /// `swarmctl secret create NAME`: a secret outside any stack.
-fn create_plain_secret(cluster: &mut Cluster, name: &str) {
+fn create_plain_secret(cluster: &mut FakeRaft, name: &str) {
     let command = Command {
         at: Timestamp(0),
         ops: vec![Op::Create {
@@ -43,7 +43,7 @@ fn create_plain_secret(cluster: &mut Cluster, name: &str) {
 
 #[test]
 fn a_port_another_stack_publishes_is_refused_with_its_owner_and_nothing_is_written() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("porta", vec![svc("web", publishing("9090:80"))]));
     let before = cluster.log;
     let err = cluster
@@ -78,7 +78,7 @@ fn a_port_another_stack_publishes_is_refused_with_its_owner_and_nothing_is_writt
 
 #[test]
 fn ingress_and_host_ports_collide_but_two_host_ports_are_left_to_placement() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     let mut host = publishing("7070:80");
     host.ports[0].mode = PortMode::Host;
     cluster.apply(&request("hosta", vec![svc("web", host.clone())]));
@@ -95,7 +95,7 @@ fn ingress_and_host_ports_collide_but_two_host_ports_are_left_to_placement() {
 
 #[test]
 fn a_missing_external_secret_config_network_or_dependency_is_refused_by_name() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     let mut web = service("web", "nginx");
     web.secrets = vec![FileRef::new("db_password")];
     let input = vec![
@@ -157,7 +157,7 @@ fn a_missing_external_secret_config_network_or_dependency_is_refused_by_name() {
 
 #[test]
 fn an_external_secret_under_another_name_is_used_by_that_name() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     create_plain_secret(&mut cluster, "prod_db_password");
     let mut web = service("web", "nginx");
     web.secrets = vec![FileRef::new("db")];
@@ -182,7 +182,7 @@ fn an_external_secret_under_another_name_is_used_by_that_name() {
 
 #[test]
 fn a_dependency_cycle_with_a_service_the_stack_keeps_is_refused() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     let mut db = service("db", "postgres");
     db.depends_on.insert("api".into(), Default::default());
     let api = service("api", "nginx");
@@ -201,10 +201,10 @@ fn a_dependency_cycle_with_a_service_the_stack_keeps_is_refused() {
 
 #[test]
 fn a_clash_stored_before_the_check_does_not_block_later_changes() {
-    let mut cluster = Cluster::new();
+    let mut cluster = FakeRaft::new();
     cluster.apply(&request("porta", vec![svc("web", publishing("9090:80"))]));
     // portb's web was written with 9090 before apply refused it (an older swarm).
-    let mut old = Cluster::new();
+    let mut old = FakeRaft::new();
     old.apply(&request("portb", vec![svc("web", publishing("9090:80"))]));
     let record = old.record(Kind::Service, "portb", "web").clone();
     cluster.commit(&Command {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use model::service::FileRef;
-use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, TaskSpec, TaskStatus};
+use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, SharedSpecs, TaskSpec, TaskStatus};
 use wire::{Assignments, FileData, NetworkAttachment, TaskAssignment};
 
 use crate::apply::{LABEL_CONTENT_HASH, content_hash, lookup};
@@ -31,6 +31,8 @@ pub struct Cache {
     /// Per task id: the record version it was computed at, and the assignment (`None`: the
     /// task is not this node's).
     tasks: HashMap<String, (u64, Option<TaskAssignment>)>,
+    /// One copy of each service spec the assignments carry (the agent's workers share it too).
+    specs: SharedSpecs,
 }
 
 /// The kinds besides tasks that [`assignment`] reads.
@@ -50,14 +52,17 @@ impl Cache {
             let entry = match previous.remove(&record.id) {
                 Some(entry) if entry.0 == record.version => entry,
                 old => {
-                    let new = assignment(index, record, node_id);
+                    let new = assignment(index, record, node_id, &mut self.specs);
                     changed |= old.and_then(|(_, before)| before) != new;
                     (record.version, new)
                 }
             };
             self.tasks.insert(record.id.clone(), entry);
         }
-        changed || previous.values().any(|(_, a)| a.is_some())
+        let removed = previous.values().any(|(_, a)| a.is_some());
+        drop(previous);
+        self.specs.prune();
+        changed || removed
     }
 
     /// The assignments as last updated, at raft index `applied`.
@@ -72,12 +77,18 @@ impl Cache {
     }
 }
 
-fn assignment(index: &Index, record: &Record, node_id: &str) -> Option<TaskAssignment> {
+fn assignment(
+    index: &Index,
+    record: &Record,
+    node_id: &str,
+    specs: &mut SharedSpecs,
+) -> Option<TaskAssignment> {
     let status: TaskStatus = record.status_as().ok()?;
     if status.node_id.as_deref() != Some(node_id) || status.state.is_terminal() {
         return None;
     }
-    let spec: TaskSpec = record.spec_as().ok()?;
+    let mut spec: TaskSpec = record.spec_as().ok()?;
+    specs.share(&mut spec);
     let service = index.get(Kind::Service, &spec.service_id);
     let service_name = service.map_or_else(
         || service_name_from_task(&record.metadata.name),

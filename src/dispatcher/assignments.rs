@@ -2,6 +2,7 @@
 //! secrets and configs those tasks need (DESIGN §4: nothing else reaches a node).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use model::service::FileRef;
 use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, SharedSpecs, TaskSpec, TaskStatus};
@@ -30,7 +31,7 @@ pub struct Cache {
     stamp: [u64; 4],
     /// Per task id: the record version it was computed at, and the assignment (`None`: the
     /// task is not this node's).
-    tasks: HashMap<String, (u64, Option<TaskAssignment>)>,
+    tasks: HashMap<String, (u64, Option<Arc<TaskAssignment>>)>,
     /// One copy of each service spec the assignments carry (the agent's workers share it too).
     specs: SharedSpecs,
 }
@@ -52,7 +53,7 @@ impl Cache {
             let entry = match previous.remove(&record.id) {
                 Some(entry) if entry.0 == record.version => entry,
                 old => {
-                    let new = assignment(index, record, node_id, &mut self.specs);
+                    let new = assignment(index, record, node_id, &mut self.specs).map(Arc::new);
                     changed |= old.and_then(|(_, before)| before) != new;
                     (record.version, new)
                 }
@@ -67,7 +68,7 @@ impl Cache {
 
     /// The assignments as last updated, at raft index `applied`.
     pub fn assignments(&self, applied: u64) -> Assignments {
-        let mut tasks: Vec<TaskAssignment> =
+        let mut tasks: Vec<Arc<TaskAssignment>> =
             self.tasks.values().filter_map(|(_, a)| a.clone()).collect();
         tasks.sort_by(|a, b| a.task_id.cmp(&b.task_id));
         Assignments {

@@ -17,7 +17,9 @@ pub const SESSION_VERSION: u32 = 1;
 pub struct Assignments {
     /// Raft index the set was computed at (for logs and tests).
     pub index: u64,
-    pub tasks: Vec<TaskAssignment>,
+    /// Shared, not copied, by the manager's cache, the published set and the agent's workers
+    /// (the same on the wire as plain assignments).
+    pub tasks: Vec<Arc<TaskAssignment>>,
 }
 
 /// One task for this node, with exactly the networks, secrets and configs it needs.

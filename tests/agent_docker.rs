@@ -51,7 +51,7 @@ async fn a_task_runs_in_a_container_shaped_by_its_spec() {
     let Some(env) = setup("shape") else { return };
     let mut task = env.task("web", 1);
     let volume = format!("{}_data", env.stack);
-    let s = &mut task.spec;
+    let s = task.spec_mut();
     s.command = Some(sleeper());
     s.environment = BTreeMap::from([("GREETING".into(), Some("hello".into()))]);
     s.working_dir = Some("/tmp".into());
@@ -172,8 +172,8 @@ async fn a_missing_external_volume_fails_the_task_and_is_not_created() {
     let Some(env) = setup("extvol") else { return };
     let mut task = env.task("db", 1);
     let volume = format!("{}_outside", env.stack);
-    task.spec.command = Some(sleeper());
-    task.spec.volumes = vec![Mount {
+    task.spec_mut().command = Some(sleeper());
+    task.spec_mut().volumes = vec![Mount {
         kind: MountType::Volume,
         source: Some(volume.clone()),
         target: "/data".into(),
@@ -207,7 +207,7 @@ async fn a_missing_external_volume_fails_the_task_and_is_not_created() {
 async fn a_health_check_gates_running() {
     let Some(env) = setup("healthy") else { return };
     let mut task = env.task("api", 1);
-    task.spec.command = Some(
+    task.spec_mut().command = Some(
         [
             "sh",
             "-c",
@@ -216,7 +216,7 @@ async fn a_health_check_gates_running() {
         .map(String::from)
         .to_vec(),
     );
-    task.spec.healthcheck = Some(Healthcheck {
+    task.spec_mut().healthcheck = Some(Healthcheck {
         test: vec!["CMD-SHELL".into(), "test -f /tmp/ready".into()],
         interval: Some(SpecDuration::from_millis(300)),
         retries: Some(30),
@@ -244,9 +244,9 @@ async fn an_unhealthy_container_fails_its_task_with_the_health_log() {
         return;
     };
     let mut task = env.task("api", 1);
-    task.spec.command = Some(sleeper());
-    task.spec.stop_grace_period = Some(SpecDuration::from_secs(1));
-    task.spec.healthcheck = Some(Healthcheck {
+    task.spec_mut().command = Some(sleeper());
+    task.spec_mut().stop_grace_period = Some(SpecDuration::from_secs(1));
+    task.spec_mut().healthcheck = Some(Healthcheck {
         test: vec![
             "CMD-SHELL".into(),
             "echo database unreachable; exit 1".into(),
@@ -284,9 +284,9 @@ async fn an_unhealthy_container_fails_its_task_with_the_health_log() {
 async fn docker_kill_and_rm_outside_swarm_are_reported_within_two_seconds() {
     let Some(env) = setup("kill") else { return };
     let mut killed = env.task("web", 1);
-    killed.spec.command = Some(sleeper());
+    killed.spec_mut().command = Some(sleeper());
     let mut removed = env.task("web", 2);
-    removed.spec.command = Some(sleeper());
+    removed.spec_mut().command = Some(sleeper());
     let mut agent = AgentRun::start(&env, vec![killed.clone(), removed.clone()], None).await;
     agent.wait_for(&killed.task_id, START, running).await;
     agent.wait_for(&removed.task_id, START, running).await;
@@ -322,7 +322,7 @@ async fn desired_shutdown_stops_with_the_stop_signal_then_removes() {
     let Some(env) = setup("shutdown") else { return };
     let mut task = env.task("worker", 1);
     // Exits 3 on SIGUSR1 only: the exit code proves which signal stopped it.
-    task.spec.command = Some(
+    task.spec_mut().command = Some(
         [
             "sh",
             "-c",
@@ -331,8 +331,8 @@ async fn desired_shutdown_stops_with_the_stop_signal_then_removes() {
         .map(String::from)
         .to_vec(),
     );
-    task.spec.stop_signal = Some("SIGUSR1".into());
-    task.spec.stop_grace_period = Some(SpecDuration::from_secs(20));
+    task.spec_mut().stop_signal = Some("SIGUSR1".into());
+    task.spec_mut().stop_grace_period = Some(SpecDuration::from_secs(20));
     let mut agent = AgentRun::start(&env, vec![task.clone()], None).await;
     agent.wait_for(&task.task_id, START, running).await;
 
@@ -358,8 +358,8 @@ async fn a_restarted_agent_adopts_assigned_containers_and_removes_unassigned_one
     let Some(env) = setup("adopt") else { return };
     let [mut kept, mut dropped, mut gone] = [1, 2, 3].map(|slot| {
         let mut t = env.task("web", slot);
-        t.spec.command = Some(sleeper());
-        t.spec.stop_grace_period = Some(SpecDuration::from_secs(1));
+        t.spec_mut().command = Some(sleeper());
+        t.spec_mut().stop_grace_period = Some(SpecDuration::from_secs(1));
         t
     });
     let all = vec![kept.clone(), dropped.clone(), gone.clone()];
@@ -421,8 +421,8 @@ fn file(name: &str, content: &str) -> FileData {
 async fn secrets_and_configs_are_files_with_their_mode_and_owner() {
     let Some(env) = setup("secrets") else { return };
     let mut task = env.task("db", 1);
-    task.spec.command = Some(sleeper());
-    task.spec.stop_grace_period = Some(SpecDuration::from_secs(1));
+    task.spec_mut().command = Some(sleeper());
+    task.spec_mut().stop_grace_period = Some(SpecDuration::from_secs(1));
     let mut secret = file("db_password", "s3cret!");
     secret.reference.uid = Some("1000".into());
     secret.reference.gid = Some("1000".into());
@@ -464,7 +464,7 @@ async fn secrets_and_configs_are_files_with_their_mode_and_owner() {
 async fn a_missing_image_fails_the_task_with_a_clear_error() {
     let Some(env) = setup("noimage") else { return };
     let mut task = env.task("web", 1);
-    task.spec.image = Some(format!("swarm-demo/{}:latest", env.stack));
+    task.spec_mut().image = Some(format!("swarm-demo/{}:latest", env.stack));
     let mut agent = AgentRun::start(&env, vec![task.clone()], None).await;
     let failed = agent
         .wait_for(&task.task_id, START, |s| s.state == TaskState::Failed)
@@ -508,7 +508,7 @@ async fn ingress_balances_a_published_port_over_the_running_tasks() {
     let tasks: Vec<TaskAssignment> = (1..=3)
         .map(|slot| {
             let mut t = env.task("web", slot);
-            t.spec.command = Some(
+            t.spec_mut().command = Some(
                 [
                     "sh",
                     "-c",
@@ -517,8 +517,8 @@ async fn ingress_balances_a_published_port_over_the_running_tasks() {
                 .map(String::from)
                 .to_vec(),
             );
-            t.spec.stop_grace_period = Some(SpecDuration::from_secs(1));
-            t.spec.ports = vec![PortConfig {
+            t.spec_mut().stop_grace_period = Some(SpecDuration::from_secs(1));
+            t.spec_mut().ports = vec![PortConfig {
                 target: 8080,
                 published: Some(port),
                 mode: PortMode::Ingress,

@@ -25,6 +25,7 @@ fn start(sim: &SimRuntime, tasks: Vec<TaskAssignment>, origin: Timestamp) -> Age
         .with_ingress(None)
         .with_poll_period(Duration::from_millis(50))
         .with_clock(Clock::tokio(origin));
+    let tasks = tasks.into_iter().map(std::sync::Arc::new).collect();
     let (tx, assignments) = watch::channel(Assignments { index: 1, tasks });
     let (report_tx, rx) = mpsc::channel(16);
     let (stop, stopped) = oneshot::channel::<()>();

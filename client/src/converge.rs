@@ -109,7 +109,7 @@ impl Convergence {
         services
             .into_iter()
             .map(|record| {
-                let Some(svc) = snapshot.view.services.get(&record.id) else {
+                let Some(svc) = snapshot.view.services().get(&record.id) else {
                     let why = snapshot
                         .unreadable
                         .iter()

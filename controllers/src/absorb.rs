@@ -19,42 +19,37 @@ impl ClusterView {
                 spec,
                 status,
             } => {
-                self.tasks_changed();
-                self.tasks.insert(
-                    created_id.to_owned(),
-                    TaskObj {
-                        id: created_id.to_owned(),
-                        version: version.unwrap_or(0),
-                        name: metadata.name.clone(),
-                        spec: spec.clone(),
-                        status: status.clone(),
-                    },
-                );
+                self.insert_task(TaskObj {
+                    id: created_id.to_owned(),
+                    version: version.unwrap_or(0),
+                    name: metadata.name.clone(),
+                    spec: spec.clone(),
+                    status: status.clone(),
+                });
             }
             Action::SetDesiredState {
                 task_id, desired, ..
             } => {
-                if let Some(task) = self.tasks.get_mut(task_id) {
+                self.update_task(task_id, |task| {
                     task.spec.desired_state = *desired;
                     bump(&mut task.version);
-                }
+                });
             }
             Action::SetTaskStatus {
                 task_id, status, ..
             } => {
-                if let Some(task) = self.tasks.get_mut(task_id) {
+                self.update_task(task_id, |task| {
                     task.status = status.clone();
                     bump(&mut task.version);
-                }
+                });
             }
             Action::DeleteTask { task_id, .. } => {
-                self.tasks_changed();
-                self.tasks.remove(task_id);
+                self.remove_task(task_id);
             }
             Action::SetServiceStatus {
                 service_id, status, ..
             } => {
-                if let Some(svc) = self.services.get_mut(service_id) {
+                if let Some(svc) = self.service_mut(service_id) {
                     svc.status = status.clone();
                     bump(&mut svc.version);
                 }
@@ -62,7 +57,7 @@ impl ClusterView {
             Action::SetServiceSpec {
                 service_id, spec, ..
             } => {
-                if let Some(svc) = self.services.get_mut(service_id) {
+                if let Some(svc) = self.service_mut(service_id) {
                     svc.spec = (**spec).clone();
                     bump(&mut svc.version);
                 }

@@ -17,16 +17,16 @@ use crate::{ClusterView, ServiceObj, handoff};
 /// The earliest instant after `now` at which a pass over `view` could decide something it
 /// would not decide at `now`; `None` when only a store change can.
 pub fn next(view: &ClusterView, now: Timestamp, node_down_grace_ms: i64) -> Option<Timestamp> {
-    let held = view.tasks.values().filter_map(|t| {
+    let held = view.tasks().values().filter_map(|t| {
         let waiting = t.status.state == TaskState::Pending && t.status.node_id.is_none();
         waiting.then_some(t.status.timestamp)
     });
     let prepared = view
-        .tasks
+        .tasks()
         .values()
         .filter(|t| handoff::prepared(t))
         .filter_map(|t| t.spec.start_at);
-    let grace = view.nodes.values().filter_map(|n| {
+    let grace = view.nodes().values().filter_map(|n| {
         let down = matches!(n.status.state, NodeState::Down | NodeState::Disconnected);
         // `dead_for` orphans once the silence is strictly longer than the grace.
         down.then_some(n.status.last_heartbeat)
@@ -34,7 +34,7 @@ pub fn next(view: &ClusterView, now: Timestamp, node_down_grace_ms: i64) -> Opti
             .map(|beat| Timestamp(beat.0.saturating_add(node_down_grace_ms).saturating_add(1)))
     });
     let services = view
-        .services
+        .services()
         .values()
         .flat_map(|svc| update_deadlines(svc, view).chain(restart_window_deadlines(svc, view)));
     held.chain(prepared)

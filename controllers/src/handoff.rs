@@ -10,7 +10,7 @@ use crate::{Action, ClusterView, TaskObj};
 /// `SetDesiredState RUNNING` (COMPLETE for a job) for every READY-wanting task whose slot has
 /// nothing left to stop and whose start time has come.
 pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
-    view.tasks
+    view.tasks()
         .values()
         .filter(|t| prepared(t))
         .filter(|t| t.spec.start_at.is_none_or(|at| at <= now))

@@ -19,7 +19,7 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
 /// Shuts down tasks on drained nodes and orphans tasks of nodes down for over `grace_ms`.
 pub fn reconcile_with(view: &ClusterView, now: Timestamp, grace_ms: i64) -> Vec<Action> {
     let mut out = Vec::new();
-    for task in view.tasks.values() {
+    for task in view.tasks().values() {
         if task.status.state.is_terminal() {
             continue;
         }
@@ -27,7 +27,7 @@ pub fn reconcile_with(view: &ClusterView, now: Timestamp, grace_ms: i64) -> Vec<
             continue;
         };
         let placed = task.status.node_id.is_some();
-        match view.nodes.get(node_id) {
+        match view.nodes().get(node_id) {
             None if placed => orphan(task, format!("node {node_id} was removed"), now, &mut out),
             // An unplaced global task bound to a removed node: nothing runs, just stop wanting it.
             None if is_wanted(task) => out.push(shut_down(task)),

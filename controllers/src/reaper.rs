@@ -24,7 +24,7 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
 /// Deletes history beyond `limit` per slot and the tasks of deleted services.
 pub fn reconcile_with(view: &ClusterView, _now: Timestamp, limit: usize) -> Vec<Action> {
     let mut out = Vec::new();
-    for svc in view.services.values() {
+    for svc in view.services().values() {
         for tasks in slots_of(view, &svc.id).values() {
             let newest = tasks.last().map(|t| t.id.as_str());
             let finished: Vec<_> = tasks
@@ -41,9 +41,9 @@ pub fn reconcile_with(view: &ClusterView, _now: Timestamp, limit: usize) -> Vec<
             );
         }
     }
-    let services: HashSet<&str> = view.services.keys().map(String::as_str).collect();
+    let services: HashSet<&str> = view.services().keys().map(String::as_str).collect();
     let mut orphans: Vec<_> = view
-        .tasks
+        .tasks()
         .values()
         .filter(|t| !services.contains(t.spec.service_id.as_str()))
         .collect();

@@ -1,7 +1,7 @@
 //! The controllers' typed view of stored objects as the API returns them ([`wire::Record`]):
 //! the runner reads records from its index, `apply --wait` from the API.
 
-use model::Kind;
+use model::{Kind, SharedSpecs};
 use wire::Record;
 
 use crate::{ClusterView, NodeObj, ServiceObj, TaskObj};
@@ -18,18 +18,25 @@ pub struct Typed {
 
 /// The typed view of `records`; kinds other than services, tasks and nodes are ignored.
 pub fn view_of(records: &[Record]) -> Typed {
+    view_sharing(records, &mut SharedSpecs::default())
+}
+
+/// [`view_of`], the tasks' service specs shared through `specs` (with each other and with the
+/// tasks of an earlier view made through the same `specs`).
+pub fn view_sharing(records: &[Record], specs: &mut SharedSpecs) -> Typed {
     let mut typed = Typed::default();
     let view = &mut typed.view;
     for record in records {
         let converted = match record.kind {
             Kind::Service => service(record).map(|obj| {
-                view.services.insert(obj.id.clone(), obj);
+                view.insert_service(obj);
             }),
-            Kind::Task => task(record).map(|obj| {
-                view.tasks.insert(obj.id.clone(), obj);
+            Kind::Task => task(record).map(|mut obj| {
+                specs.share(&mut obj.spec);
+                view.insert_task(obj);
             }),
             Kind::Node => node(record).map(|obj| {
-                view.nodes.insert(obj.id.clone(), obj);
+                view.insert_node(obj);
             }),
             _ => continue,
         };

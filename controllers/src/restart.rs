@@ -29,7 +29,7 @@ pub const DEFAULT_RESTART_DELAY: Duration = Duration::from_secs(5);
 pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     let mut namer = Namer::new(view, now);
     let mut out = Vec::new();
-    for svc in view.services.values() {
+    for svc in view.services().values() {
         reconcile_service(svc, view, now, &mut namer, &mut out);
     }
     out
@@ -247,7 +247,7 @@ fn restart_message(
 pub fn ended_task(svc: &ServiceObj, view: &ClusterView, task: &TaskObj) -> String {
     let slot = match SlotKey::of(task) {
         Some(SlotKey::Node(id)) => view
-            .nodes
+            .nodes()
             .get(&id)
             .map_or(id, |node| node.status.hostname.clone()),
         Some(key) => key.to_string(),

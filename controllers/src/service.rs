@@ -16,7 +16,7 @@ use crate::{Action, ClusterView, ServiceObj};
 pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     let mut namer = Namer::new(view, now);
     let mut out = Vec::new();
-    for svc in view.services.values() {
+    for svc in view.services().values() {
         reconcile_service(svc, view, now, &mut namer, &mut out);
     }
     out
@@ -44,7 +44,7 @@ pub fn reconcile_service(
         let surplus = match key {
             SlotKey::Slot(_) => !desired.contains(key),
             SlotKey::Node(node) => view
-                .nodes
+                .nodes()
                 .get(node)
                 .is_some_and(|n| !filters::satisfies_constraints(&svc.spec, n)),
         };
@@ -59,7 +59,7 @@ pub fn desired_slots(svc: &ServiceObj, view: &ClusterView) -> Vec<SlotKey> {
     match svc.spec.replicas() {
         Some(n) => (1..=n).map(SlotKey::Slot).collect(),
         None => view
-            .nodes
+            .nodes()
             .values()
             .filter(|node| filters::eligible(&svc.spec, node))
             .map(|node| SlotKey::Node(node.id.clone()))

@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use model::service::{ServiceSpec, UpdateConfig};
 use model::{Duration, ObjectMeta, TaskSpec, TaskState, TaskStatus, Timestamp};
@@ -243,7 +244,7 @@ impl Namer {
     /// A namer aware of every task already in `view`.
     pub fn new(view: &ClusterView, now: Timestamp) -> Namer {
         let mut last: HashMap<String, u64> = HashMap::new();
-        for task in view.tasks.values() {
+        for task in view.tasks().values() {
             let n = last.entry(task.spec.service_id.clone()).or_default();
             *n = (*n).max(seq(task));
         }
@@ -289,7 +290,7 @@ impl Namer {
                 service_id: svc.id.clone(),
                 slot: slot_no,
                 node_id,
-                service_spec: svc.spec.clone(),
+                service_spec: Arc::new(svc.spec.clone()),
                 spec_version: spec_version(svc),
                 desired_state,
                 start_at: None,

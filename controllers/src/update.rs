@@ -36,7 +36,7 @@ use crate::{Action, ClusterView, ServiceObj, TaskObj};
 pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     let mut namer = Namer::new(view, now);
     let mut out = Vec::new();
-    for svc in view.services.values() {
+    for svc in view.services().values() {
         reconcile_service(svc, view, now, &mut namer, &mut out);
     }
     out
@@ -153,7 +153,7 @@ fn progress(
         if let SlotKey::Node(node) = &key {
             // Paused, drained or dead nodes get no new tasks, so they are not updated either.
             if !view
-                .nodes
+                .nodes()
                 .get(node)
                 .is_some_and(|n| filters::eligible(&svc.spec, n))
             {

@@ -41,23 +41,17 @@ pub struct NodeObj {
     pub status: NodeStatus,
 }
 
-/// Everything a reconcile pass may read, keyed by id.
-#[derive(Debug, Default)]
+/// Everything a reconcile pass may read, keyed by id. The maps are read through methods and
+/// written through the methods below, which keep the grouping of tasks by service in step.
+#[derive(Clone, Debug, Default)]
 pub struct ClusterView {
-    pub services: BTreeMap<String, ServiceObj>,
-    pub tasks: BTreeMap<String, TaskObj>,
-    pub nodes: BTreeMap<String, NodeObj>,
-    /// Task ids by service, built on first use: controllers look at every service's tasks, and
-    /// scanning all tasks for each service would cost services x tasks per pass.
-    by_service: OnceLock<ByService>,
-}
-
-#[derive(Debug)]
-struct ByService {
-    /// `tasks.len()` when built: a task inserted directly (not through [`ClusterView::absorb`])
-    /// changes it, and the grouping is made again.
-    count: usize,
-    ids: HashMap<String, Vec<String>>,
+    services: BTreeMap<String, ServiceObj>,
+    tasks: BTreeMap<String, TaskObj>,
+    nodes: BTreeMap<String, NodeObj>,
+    /// Task ids by service, built on first use (controllers look at every service's tasks, and
+    /// scanning all tasks for each service would cost services x tasks per pass), then kept up
+    /// to date by every write of a task.
+    by_service: OnceLock<HashMap<String, Vec<String>>>,
 }
 
 impl ClusterView {
@@ -75,55 +69,119 @@ impl ClusterView {
         }
     }
 
+    /// Every service, by id.
+    pub fn services(&self) -> &BTreeMap<String, ServiceObj> {
+        &self.services
+    }
+
+    /// Every task, by id.
+    pub fn tasks(&self) -> &BTreeMap<String, TaskObj> {
+        &self.tasks
+    }
+
+    /// Every node, by id.
+    pub fn nodes(&self) -> &BTreeMap<String, NodeObj> {
+        &self.nodes
+    }
+
     /// Tasks of one service, in id order.
-    pub fn tasks_of<'a, 's>(
-        &'a self,
-        service_id: &'s str,
-    ) -> impl Iterator<Item = &'a TaskObj> + use<'a, 's> {
-        let grouped = match self.by_service.get() {
-            Some(grouped) if grouped.count == self.tasks.len() => Some(grouped),
-            Some(_) => None,
-            None => Some(self.by_service.get_or_init(|| self.group())),
-        };
-        let (cached, scanned) = match grouped {
-            Some(grouped) => (grouped.ids.get(service_id), None),
-            None => (None, Some(self.tasks.values())),
-        };
-        let cached = cached
+    pub fn tasks_of<'a>(&'a self, service_id: &str) -> impl Iterator<Item = &'a TaskObj> + use<'a> {
+        let grouped = self.by_service.get_or_init(|| self.group());
+        grouped
+            .get(service_id)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.tasks.get(id));
-        cached
-            .chain(scanned.into_iter().flatten())
-            .filter(move |t| t.spec.service_id == service_id)
+            .filter_map(|id| self.tasks.get(id))
     }
 
-    /// Forgets the grouping by service (the tasks changed).
-    pub(crate) fn tasks_changed(&mut self) {
-        self.by_service.take();
+    /// Adds or replaces a service.
+    pub fn insert_service(&mut self, service: ServiceObj) -> Option<ServiceObj> {
+        self.services.insert(service.id.clone(), service)
     }
 
-    fn group(&self) -> ByService {
+    /// Removes a service (its tasks stay).
+    pub fn remove_service(&mut self, id: &str) -> Option<ServiceObj> {
+        self.services.remove(id)
+    }
+
+    /// One service to change in place.
+    pub fn service_mut(&mut self, id: &str) -> Option<&mut ServiceObj> {
+        self.services.get_mut(id)
+    }
+
+    /// Adds or replaces a node.
+    pub fn insert_node(&mut self, node: NodeObj) -> Option<NodeObj> {
+        self.nodes.insert(node.id.clone(), node)
+    }
+
+    /// Removes a node.
+    pub fn remove_node(&mut self, id: &str) -> Option<NodeObj> {
+        self.nodes.remove(id)
+    }
+
+    /// One node to change in place.
+    pub fn node_mut(&mut self, id: &str) -> Option<&mut NodeObj> {
+        self.nodes.get_mut(id)
+    }
+
+    /// Adds or replaces a task.
+    pub fn insert_task(&mut self, task: TaskObj) -> Option<TaskObj> {
+        let old = self.remove_task(&task.id);
+        if let Some(grouped) = self.by_service.get_mut() {
+            let ids = grouped.entry(task.spec.service_id.clone()).or_default();
+            // Kept in id order, as the tasks map is.
+            let at = ids.partition_point(|id| *id < task.id);
+            ids.insert(at, task.id.clone());
+        }
+        self.tasks.insert(task.id.clone(), task);
+        old
+    }
+
+    /// Removes a task.
+    pub fn remove_task(&mut self, id: &str) -> Option<TaskObj> {
+        let task = self.tasks.remove(id)?;
+        if let Some(grouped) = self.by_service.get_mut()
+            && let Some(ids) = grouped.get_mut(&task.spec.service_id)
+        {
+            ids.retain(|other| other != id);
+        }
+        Some(task)
+    }
+
+    /// Changes one task in place with `change`; false when there is no such task.
+    pub fn update_task(&mut self, id: &str, change: impl FnOnce(&mut TaskObj)) -> bool {
+        let Some(task) = self.tasks.get_mut(id) else {
+            return false;
+        };
+        let service_id = task.spec.service_id.clone();
+        change(task);
+        if task.spec.service_id != service_id {
+            // Moved to another service: file it there.
+            if let Some(task) = self.remove_task_grouped_under(id, &service_id) {
+                self.insert_task(task);
+            }
+        }
+        true
+    }
+
+    /// Removes task `id`, filed under `service_id` in the grouping.
+    fn remove_task_grouped_under(&mut self, id: &str, service_id: &str) -> Option<TaskObj> {
+        if let Some(grouped) = self.by_service.get_mut()
+            && let Some(ids) = grouped.get_mut(service_id)
+        {
+            ids.retain(|other| other != id);
+        }
+        self.tasks.remove(id)
+    }
+
+    fn group(&self) -> HashMap<String, Vec<String>> {
         let mut ids: HashMap<String, Vec<String>> = HashMap::new();
         for task in self.tasks.values() {
             ids.entry(task.spec.service_id.clone())
                 .or_default()
                 .push(task.id.clone());
         }
-        ByService {
-            count: self.tasks.len(),
-            ids,
-        }
-    }
-}
-
-impl Clone for ClusterView {
-    fn clone(&self) -> ClusterView {
-        ClusterView::new(
-            self.services.clone(),
-            self.tasks.clone(),
-            self.nodes.clone(),
-        )
+        ids
     }
 }
 

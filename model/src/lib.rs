@@ -37,7 +37,7 @@ pub use node::{Availability, NodeRole, NodeSpec, NodeState, NodeStatus};
 pub use secret::SecretSpec;
 pub use service::ServiceSpec;
 pub use stack::{MemberRef, StackSource, StackSpec, StackStatus};
-pub use task::{TaskSpec, TaskState, TaskStatus};
+pub use task::{SharedSpecs, TaskSpec, TaskState, TaskStatus};
 pub use units::{ByteSize, Cpus, Duration, FileMode};
 pub use validate::{Issue, PathSeg};
 pub use volume::VolumeSpec;

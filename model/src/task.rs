@@ -1,6 +1,8 @@
 //! Task spec (written by controllers and the scheduler) and status (written by agents).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -109,8 +111,9 @@ pub struct TaskSpec {
     /// Node the task is bound to (global modes) or was placed on (scheduler).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
-    /// The service spec this task runs.
-    pub service_spec: ServiceSpec,
+    /// The service spec this task runs; shared (not copied) by the tasks of one service version
+    /// held in memory, see [`SharedSpecs`].
+    pub service_spec: Arc<ServiceSpec>,
     /// Version of the service the spec snapshot was taken from.
     pub spec_version: u64,
     /// Where the orchestrator wants the task to go.
@@ -120,6 +123,55 @@ pub struct TaskSpec {
     /// and prepared, wanting READY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_at: Option<Timestamp>,
+}
+
+/// One in-memory copy of each service spec tasks run: a service's replicas all carry the same
+/// spec, and a copy per task would make the spec most of the manager's memory per task.
+#[derive(Clone, Debug, Default)]
+pub struct SharedSpecs {
+    by_version: HashMap<(String, u64), Arc<ServiceSpec>>,
+}
+
+impl SharedSpecs {
+    /// Makes `spec` share its service spec with an equal one seen for the same service and
+    /// version (a spec that differs keeps its own copy: sharing never changes a task).
+    pub fn share(&mut self, spec: &mut TaskSpec) {
+        spec.service_spec = self.shared(&spec.service_id, spec.spec_version, &spec.service_spec);
+    }
+
+    /// The one copy of `service_spec`, the spec of `service_id` at `version`.
+    pub fn shared(
+        &mut self,
+        service_id: &str,
+        version: u64,
+        service_spec: &Arc<ServiceSpec>,
+    ) -> Arc<ServiceSpec> {
+        let key = (service_id.to_owned(), version);
+        match self.by_version.get(&key) {
+            Some(shared) if shared == service_spec => Arc::clone(shared),
+            Some(_) => Arc::clone(service_spec),
+            None => {
+                self.by_version.insert(key, Arc::clone(service_spec));
+                Arc::clone(service_spec)
+            }
+        }
+    }
+
+    /// Forgets the specs no task holds any more.
+    pub fn prune(&mut self) {
+        self.by_version
+            .retain(|_, spec| Arc::strong_count(spec) > 1);
+    }
+
+    /// Number of distinct specs held.
+    pub fn len(&self) -> usize {
+        self.by_version.len()
+    }
+
+    /// Whether no spec is held.
+    pub fn is_empty(&self) -> bool {
+        self.by_version.is_empty()
+    }
 }
 
 /// What the agent observed of a task.
@@ -168,5 +220,28 @@ mod tests {
             "running"
         );
         assert_eq!(TaskState::Preparing.to_string(), "preparing");
+    }
+
+    #[test]
+    fn tasks_of_one_service_version_share_one_spec_and_a_different_spec_is_kept() {
+        let task = |version: u64, image: &str| TaskSpec {
+            service_id: "s".into(),
+            spec_version: version,
+            service_spec: Arc::new(ServiceSpec {
+                image: Some(image.into()),
+                ..ServiceSpec::default()
+            }),
+            ..TaskSpec::default()
+        };
+        let mut specs = SharedSpecs::default();
+        let (mut a, mut b, mut c) = (task(1, "x"), task(1, "x"), task(1, "y"));
+        specs.share(&mut a);
+        specs.share(&mut b);
+        specs.share(&mut c);
+        assert!(Arc::ptr_eq(&a.service_spec, &b.service_spec));
+        assert_eq!(c.service_spec.image.as_deref(), Some("y"), "never changed");
+        drop((a, b, c));
+        specs.prune();
+        assert!(specs.is_empty(), "nothing holds the spec any more");
     }
 }

@@ -14,7 +14,7 @@ fn rich_task() -> TaskAssignment {
     let mut t = TaskAssignment::test("t1", "web", "swarm-test/busybox:latest")
         .in_stack("demo")
         .slot(2);
-    let s = &mut t.spec;
+    let s = t.spec_mut();
     s.command = Some(vec!["httpd".into(), "-f".into()]);
     s.entrypoint = Some(vec!["/bin/sh".into(), "-c".into()]);
     s.environment = BTreeMap::from([("A".into(), Some("1".into())), ("UNSET".into(), None)]);
@@ -184,7 +184,7 @@ fn maps_every_service_field() {
 #[test]
 fn a_disabled_healthcheck_overrides_the_image() {
     let mut t = TaskAssignment::test("t1", "web", "img");
-    t.spec.healthcheck = Some(Healthcheck {
+    t.spec_mut().healthcheck = Some(Healthcheck {
         disable: true,
         ..Healthcheck::default()
     });
@@ -198,7 +198,7 @@ fn a_disabled_healthcheck_overrides_the_image() {
 #[test]
 fn no_image_is_a_spec_error() {
     let mut t = TaskAssignment::test("t1", "web", "img");
-    t.spec.image = None;
+    t.spec_mut().image = None;
     assert!(matches!(
         container_body(&t, "n", &[]),
         Err(RuntimeError::InvalidSpec(_))

@@ -73,7 +73,7 @@ fn walks_from_assigned_to_running_one_state_per_step() {
 #[test]
 fn a_health_check_gates_running() {
     let mut t = task();
-    t.spec.healthcheck = Some(Healthcheck::default());
+    t.spec_mut().healthcheck = Some(Healthcheck::default());
     let starting = Observed {
         health: Some(HealthStatus::Starting),
         ..container(ContainerState::Running)
@@ -91,8 +91,8 @@ fn a_health_check_gates_running() {
 #[test]
 fn unhealthy_fails_the_task_with_the_health_log_and_stops_it() {
     let mut t = task();
-    t.spec.stop_grace_period = Some(SpecDuration::from_secs(3));
-    t.spec.stop_signal = Some("SIGINT".into());
+    t.spec_mut().stop_grace_period = Some(SpecDuration::from_secs(3));
+    t.spec_mut().stop_signal = Some("SIGINT".into());
     let sick = Observed {
         health: Some(HealthStatus::Unhealthy),
         health_log: Some("wget: can't connect\n".into()),

@@ -35,7 +35,7 @@ pub struct Agent<R: ContainerRuntime> {
 }
 
 struct WorkerHandle {
-    assignment: watch::Sender<Option<TaskAssignment>>,
+    assignment: watch::Sender<Option<Arc<TaskAssignment>>>,
     wake: Arc<Notify>,
 }
 

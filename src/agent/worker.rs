@@ -32,13 +32,13 @@ pub(super) struct Shared<R> {
 /// Runs one task until it is unassigned and its container is gone; returns its id.
 pub(super) async fn run<R: ContainerRuntime>(
     shared: Arc<Shared<R>>,
-    mut assignment: watch::Receiver<Option<TaskAssignment>>,
+    mut assignment: watch::Receiver<Option<Arc<TaskAssignment>>>,
     wake: Arc<Notify>,
     task_id: String,
 ) -> String {
     let mut local: Option<TaskStatus> = None;
     let mut released = false;
-    let mut last: Option<TaskAssignment> = None;
+    let mut last: Option<Arc<TaskAssignment>> = None;
     loop {
         // Cloned only when it changed: a worker loops on every poll and event. (Compared, not
         // `has_changed`: waiting in `idle` already marks a change seen.)
@@ -49,7 +49,7 @@ pub(super) async fn run<R: ContainerRuntime>(
         if let Some(next) = changed {
             let Some(next) = next else {
                 if let Some(task) = &last {
-                    teardown(&shared, task).await;
+                    Box::pin(teardown(&shared, task)).await;
                 }
                 return task_id;
             };
@@ -59,7 +59,10 @@ pub(super) async fn run<R: ContainerRuntime>(
             return task_id;
         };
         let name = container_name(task, &shared.node_id);
-        let observed = match shared.runtime.inspect(&name).await {
+        // Every await on the runtime is boxed: the future lives on the heap only while it
+        // runs, instead of making every idle worker's task as big as the biggest of them
+        // (~6 KB per task at 10k tasks, measured with heaptrack).
+        let observed = match Box::pin(shared.runtime.inspect(&name)).await {
             Ok(observed) => observed,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot inspect the task's container");
@@ -83,20 +86,17 @@ pub(super) async fn run<R: ContainerRuntime>(
             StepAction::Release if released => None,
             StepAction::Release => {
                 released = true;
-                Some(shared.runtime.release(&task_id).await)
+                Some(Box::pin(shared.runtime.release(&task_id)).await)
             }
-            StepAction::Prepare => Some(prepare(&shared, task).await.map(|_| ())),
-            StepAction::Start => Some(shared.runtime.start(&name).await),
-            StepAction::Stop { signal, grace } => Some(
-                shared
-                    .runtime
-                    .stop(&name, signal.as_deref(), Some(grace))
-                    .await,
-            ),
-            StepAction::Remove => Some(match shared.runtime.remove(&name).await {
+            StepAction::Prepare => Some(Box::pin(prepare(&shared, task)).await.map(|_| ())),
+            StepAction::Start => Some(Box::pin(shared.runtime.start(&name)).await),
+            StepAction::Stop { signal, grace } => {
+                Some(Box::pin(shared.runtime.stop(&name, signal.as_deref(), Some(grace))).await)
+            }
+            StepAction::Remove => Some(match Box::pin(shared.runtime.remove(&name)).await {
                 Ok(()) => {
                     released = true;
-                    shared.runtime.release(&task_id).await
+                    Box::pin(shared.runtime.release(&task_id)).await
                 }
                 Err(e) => Err(e),
             }),
@@ -209,7 +209,7 @@ fn publish_backends<R>(
 
 /// Waits for a new assignment, an event about the container, or the poll period.
 async fn idle(
-    assignment: &mut watch::Receiver<Option<TaskAssignment>>,
+    assignment: &mut watch::Receiver<Option<Arc<TaskAssignment>>>,
     wake: &Notify,
     poll: Option<Duration>,
 ) {

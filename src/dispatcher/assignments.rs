@@ -2,9 +2,10 @@
 //! secrets and configs those tasks need (DESIGN §4: nothing else reaches a node).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use model::service::FileRef;
-use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, TaskSpec, TaskStatus};
+use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, SharedSpecs, TaskSpec, TaskStatus};
 use wire::{Assignments, FileData, NetworkAttachment, TaskAssignment};
 
 use crate::apply::{LABEL_CONTENT_HASH, content_hash, lookup};
@@ -30,7 +31,9 @@ pub struct Cache {
     stamp: [u64; 4],
     /// Per task id: the record version it was computed at, and the assignment (`None`: the
     /// task is not this node's).
-    tasks: HashMap<String, (u64, Option<TaskAssignment>)>,
+    tasks: HashMap<String, (u64, Option<Arc<TaskAssignment>>)>,
+    /// One copy of each service spec the assignments carry (the agent's workers share it too).
+    specs: SharedSpecs,
 }
 
 /// The kinds besides tasks that [`assignment`] reads.
@@ -50,19 +53,22 @@ impl Cache {
             let entry = match previous.remove(&record.id) {
                 Some(entry) if entry.0 == record.version => entry,
                 old => {
-                    let new = assignment(index, record, node_id);
+                    let new = assignment(index, record, node_id, &mut self.specs).map(Arc::new);
                     changed |= old.and_then(|(_, before)| before) != new;
                     (record.version, new)
                 }
             };
             self.tasks.insert(record.id.clone(), entry);
         }
-        changed || previous.values().any(|(_, a)| a.is_some())
+        let removed = previous.values().any(|(_, a)| a.is_some());
+        drop(previous);
+        self.specs.prune();
+        changed || removed
     }
 
     /// The assignments as last updated, at raft index `applied`.
     pub fn assignments(&self, applied: u64) -> Assignments {
-        let mut tasks: Vec<TaskAssignment> =
+        let mut tasks: Vec<Arc<TaskAssignment>> =
             self.tasks.values().filter_map(|(_, a)| a.clone()).collect();
         tasks.sort_by(|a, b| a.task_id.cmp(&b.task_id));
         Assignments {
@@ -72,12 +78,18 @@ impl Cache {
     }
 }
 
-fn assignment(index: &Index, record: &Record, node_id: &str) -> Option<TaskAssignment> {
+fn assignment(
+    index: &Index,
+    record: &Record,
+    node_id: &str,
+    specs: &mut SharedSpecs,
+) -> Option<TaskAssignment> {
     let status: TaskStatus = record.status_as().ok()?;
     if status.node_id.as_deref() != Some(node_id) || status.state.is_terminal() {
         return None;
     }
-    let spec: TaskSpec = record.spec_as().ok()?;
+    let mut spec: TaskSpec = record.spec_as().ok()?;
+    specs.share(&mut spec);
     let service = index.get(Kind::Service, &spec.service_id);
     let service_name = service.map_or_else(
         || service_name_from_task(&record.metadata.name),

@@ -70,7 +70,7 @@ pub fn command_for(
                 version,
                 desired,
             } => {
-                let Some(task) = snapshot.view.tasks.get(&task_id) else {
+                let Some(task) = snapshot.view.tasks().get(&task_id) else {
                     continue;
                 };
                 let mut spec = task.spec.clone();
@@ -114,7 +114,7 @@ pub fn command_for(
                 status_write(Kind::Service, id, version, status, snapshot, &mut ops)?;
             }
             Action::DeleteTask { task_id, version } => {
-                if snapshot.view.tasks.contains_key(&task_id) {
+                if snapshot.view.tasks().contains_key(&task_id) {
                     ops.push(Op::Delete {
                         kind: Kind::Task,
                         id: task_id,
@@ -227,14 +227,14 @@ fn current(
 ) -> Result<(Option<Value>, Option<Value>), ExecError> {
     let view = &snapshot.view;
     Ok(match kind {
-        Kind::Task => match view.tasks.get(id) {
+        Kind::Task => match view.tasks().get(id) {
             Some(t) => (
                 Some(encode(kind, id, &t.spec)?),
                 Some(encode(kind, id, &t.status)?),
             ),
             None => (None, None),
         },
-        Kind::Service => match view.services.get(id) {
+        Kind::Service => match view.services().get(id) {
             Some(s) => (
                 Some(encode(kind, id, &s.spec)?),
                 Some(encode(kind, id, &s.status)?),

@@ -1,9 +1,9 @@
 //! A typed, read-only copy of what controllers look at, taken in one read of the index.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use controllers::ClusterView;
-use model::{Kind, ObjectMeta};
+use model::{Kind, ObjectMeta, SharedSpecs};
 
 use crate::store::{Index, Record};
 
@@ -18,6 +18,9 @@ pub struct Snapshot {
     pub index: u64,
     /// Records whose spec or status could not be read as their kind (left out of the view).
     pub unreadable: Vec<(Kind, String, String)>,
+    /// The one copy of each service spec the view's tasks run, kept from one snapshot to the
+    /// next so tasks decoded later share it too.
+    pub(crate) specs: SharedSpecs,
 }
 
 impl Snapshot {
@@ -38,10 +41,15 @@ impl Snapshot {
 
     /// The typed snapshot of `records` (services, tasks and nodes) read at log index `last_executed`.
     pub fn from_records(last_executed: u64, records: Vec<Record>) -> Snapshot {
-        let typed = controllers::records::view_of(&records);
+        Snapshot::sharing(last_executed, records, SharedSpecs::default())
+    }
+
+    /// [`Snapshot::from_records`], the tasks' service specs shared through `specs`.
+    fn sharing(last_executed: u64, records: Vec<Record>, mut specs: SharedSpecs) -> Snapshot {
+        let typed = controllers::records::view_sharing(&records, &mut specs);
         let in_view = |record: &Record| match record.kind {
-            Kind::Service => typed.view.services.contains_key(&record.id),
-            Kind::Task => typed.view.tasks.contains_key(&record.id),
+            Kind::Service => typed.view.services().contains_key(&record.id),
+            Kind::Task => typed.view.tasks().contains_key(&record.id),
             _ => false,
         };
         let metadata = records
@@ -54,6 +62,7 @@ impl Snapshot {
             metadata,
             index: last_executed,
             unreadable: typed.unreadable,
+            specs,
         }
     }
 
@@ -80,30 +89,38 @@ impl Snapshot {
     /// This snapshot brought up to `changes`: unchanged objects are moved over as they are,
     /// only changed records are decoded (decoding is most of a snapshot's cost).
     pub fn updated(mut self, changes: Changes) -> Snapshot {
-        let mut next = Snapshot::from_records(changes.last_executed, changes.records);
+        let specs = std::mem::take(&mut self.specs);
+        let mut next = Snapshot::sharing(changes.last_executed, changes.records, specs);
         for (kind, id) in changes.kept {
             let key = (kind, id);
+            let (from, to) = (&mut self.view, &mut next.view);
             match kind {
                 Kind::Service => {
-                    move_entry(&mut self.view.services, &mut next.view.services, &key.1)
+                    from.remove_service(&key.1).map(|o| to.insert_service(o));
                 }
-                Kind::Task => move_entry(&mut self.view.tasks, &mut next.view.tasks, &key.1),
-                Kind::Node => move_entry(&mut self.view.nodes, &mut next.view.nodes, &key.1),
+                Kind::Task => {
+                    from.remove_task(&key.1).map(|o| to.insert_task(o));
+                }
+                Kind::Node => {
+                    from.remove_node(&key.1).map(|o| to.insert_node(o));
+                }
                 _ => {}
             }
             if let Some(metadata) = self.metadata.remove(&key) {
                 next.metadata.insert(key, metadata);
             }
         }
+        drop(self);
+        next.specs.prune();
         next
     }
 
     /// The version of an object in the view.
     fn version_of(&self, kind: Kind, id: &str) -> Option<u64> {
         match kind {
-            Kind::Service => self.view.services.get(id).map(|o| o.version),
-            Kind::Task => self.view.tasks.get(id).map(|o| o.version),
-            Kind::Node => self.view.nodes.get(id).map(|o| o.version),
+            Kind::Service => self.view.services().get(id).map(|o| o.version),
+            Kind::Task => self.view.tasks().get(id).map(|o| o.version),
+            Kind::Node => self.view.nodes().get(id).map(|o| o.version),
             _ => None,
         }
     }
@@ -117,12 +134,6 @@ pub struct Changes {
     kept: Vec<(Kind, String)>,
     /// Records new or changed since.
     records: Vec<Record>,
-}
-
-fn move_entry<T>(from: &mut BTreeMap<String, T>, to: &mut BTreeMap<String, T>, id: &str) {
-    if let Some((id, value)) = from.remove_entry(id) {
-        to.insert(id, value);
-    }
 }
 
 #[cfg(test)]
@@ -161,8 +172,8 @@ mod tests {
         index.execute(3, &command);
         let snapshot = Snapshot::take(&index);
         assert_eq!(snapshot.index, 3);
-        assert_eq!(snapshot.view.services.len(), 1);
-        assert_eq!(snapshot.view.nodes.len(), 1);
+        assert_eq!(snapshot.view.services().len(), 1);
+        assert_eq!(snapshot.view.nodes().len(), 1);
         assert_eq!(snapshot.unreadable.len(), 1);
         assert_eq!(snapshot.unreadable[0].0, Kind::Service);
         assert_eq!(
@@ -197,7 +208,7 @@ mod tests {
         };
         index.execute(1, &at(vec![create("a"), create("b"), create("c")]));
         let first = Snapshot::take(&index);
-        let ids: Vec<String> = first.view.tasks.keys().cloned().collect();
+        let ids: Vec<String> = first.view.tasks().keys().cloned().collect();
         index.execute(
             2,
             &at(vec![

@@ -239,6 +239,7 @@ impl AgentRun {
         ingress: Option<IpAddr>,
     ) -> AgentRun {
         let agent = Agent::new(env.runtime().await, env.node_id.clone()).with_ingress(ingress);
+        let tasks = tasks.into_iter().map(std::sync::Arc::new).collect();
         let (assignments, rx) = watch::channel(Assignments { index: 1, tasks });
         let (report_tx, reports) = mpsc::channel(64);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -258,7 +259,7 @@ impl AgentRun {
     pub fn assign(&self, tasks: Vec<TaskAssignment>) {
         self.assignments.send_modify(|a| {
             a.index += 1;
-            a.tasks = tasks;
+            a.tasks = tasks.into_iter().map(std::sync::Arc::new).collect();
         });
     }
 

@@ -2,6 +2,8 @@
 //! between manager and agent: in-process channels on a single node today, the wire format
 //! between hosts later (so everything here is serde), versioned by [`SESSION_VERSION`].
 
+use std::sync::Arc;
+
 use model::service::{FileRef, ServiceSpec};
 use model::{NetworkSpec, TaskState, TaskStatus};
 use serde::{Deserialize, Serialize};
@@ -15,7 +17,9 @@ pub const SESSION_VERSION: u32 = 1;
 pub struct Assignments {
     /// Raft index the set was computed at (for logs and tests).
     pub index: u64,
-    pub tasks: Vec<TaskAssignment>,
+    /// Shared, not copied, by the manager's cache, the published set and the agent's workers
+    /// (the same on the wire as plain assignments).
+    pub tasks: Vec<Arc<TaskAssignment>>,
 }
 
 /// One task for this node, with exactly the networks, secrets and configs it needs.
@@ -28,8 +32,9 @@ pub struct TaskAssignment {
     pub service_name: String,
     pub stack: Option<String>,
     pub slot: Option<u64>,
-    /// The service spec snapshot the task runs.
-    pub spec: ServiceSpec,
+    /// The service spec snapshot the task runs (shared by the tasks of one service version; the
+    /// same on the wire as a plain spec).
+    pub spec: Arc<ServiceSpec>,
     pub spec_version: u64,
     pub desired_state: TaskState,
     /// The last status the manager recorded (the agent never moves a task backwards).

@@ -1,5 +1,7 @@
 //! Builders for hand-made assignments (agent tests, controller tests on the simulator).
 
+use std::sync::Arc;
+
 use model::service::ServiceSpec;
 use model::{TaskState, TaskStatus};
 
@@ -15,10 +17,10 @@ impl TaskAssignment {
             service_name: service.into(),
             stack: None,
             slot: Some(1),
-            spec: ServiceSpec {
+            spec: Arc::new(ServiceSpec {
                 image: Some(image.into()),
                 ..ServiceSpec::default()
-            },
+            }),
             spec_version: 1,
             desired_state: TaskState::Running,
             status: TaskStatus {
@@ -29,6 +31,11 @@ impl TaskAssignment {
             secrets: Vec::new(),
             configs: Vec::new(),
         }
+    }
+
+    /// Its service spec to edit (a copy of its own if the spec is shared).
+    pub fn spec_mut(&mut self) -> &mut ServiceSpec {
+        Arc::make_mut(&mut self.spec)
     }
 
     /// The same task with another desired state.

@@ -28,7 +28,7 @@ impl<'a> Dependencies<'a> {
     /// Dependencies as `view` stands.
     pub fn new(view: &'a ClusterView) -> Dependencies<'a> {
         let by_name = view
-            .services
+            .services()
             .values()
             .map(|s| ((s.stack.as_deref(), s.name.as_str()), s))
             .collect();
@@ -47,7 +47,7 @@ impl<'a> Dependencies<'a> {
         }
         let stack = self
             .view
-            .services
+            .services()
             .get(&task.spec.service_id)
             .and_then(|s| s.stack.as_deref());
         for (name, dep) in &spec.depends_on {

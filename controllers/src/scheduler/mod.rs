@@ -21,10 +21,10 @@ use filters::{Reason, Usage};
 /// Assigns or explains every unassigned task; shuts down unassigned tasks no longer wanted.
 pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     let mut usage = committed_usage(view);
-    let all_nodes: Vec<&NodeObj> = view.nodes.values().collect();
+    let all_nodes: Vec<&NodeObj> = view.nodes().values().collect();
     let stopping = stopping_slots(view);
     let mut dependencies = depends::Dependencies::new(view);
-    let mut waiting: Vec<&TaskObj> = view.tasks.values().filter(|t| unassigned(t)).collect();
+    let mut waiting: Vec<&TaskObj> = view.tasks().values().filter(|t| unassigned(t)).collect();
     waiting.sort_by(|a, b| {
         (&a.spec.service_id, SlotKey::of(a))
             .cmp(&(&b.spec.service_id, SlotKey::of(b)))
@@ -73,7 +73,7 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
             continue;
         }
         let candidates: Vec<&NodeObj> = match &task.spec.node_id {
-            Some(bound) => view.nodes.get(bound).into_iter().collect(),
+            Some(bound) => view.nodes().get(bound).into_iter().collect(),
             None => all_nodes.clone(),
         };
         if let (true, Some(bound)) = (candidates.is_empty(), &task.spec.node_id) {
@@ -155,13 +155,13 @@ fn filter<'a>(
 /// run at once.
 fn committed_usage(view: &ClusterView) -> HashMap<String, Usage> {
     let handed_over: HashSet<(&str, SlotKey)> = view
-        .tasks
+        .tasks()
         .values()
         .filter(|t| t.spec.desired_state == TaskState::Ready && !t.status.state.is_terminal())
         .filter_map(|t| Some((t.spec.service_id.as_str(), SlotKey::of(t)?)))
         .collect();
     let mut usage: HashMap<String, Usage> = HashMap::new();
-    for task in view.tasks.values() {
+    for task in view.tasks().values() {
         if task.status.state.is_terminal() {
             continue;
         }
@@ -186,7 +186,7 @@ fn committed_usage(view: &ClusterView) -> HashMap<String, Usage> {
 fn stopping_slots(view: &ClusterView) -> HashMap<(String, SlotKey), String> {
     let mut seen = HashSet::new();
     let mut out = HashMap::new();
-    for task in view.tasks.values() {
+    for task in view.tasks().values() {
         if is_wanted(task) || task.status.state.is_terminal() || unassigned(task) {
             continue;
         }

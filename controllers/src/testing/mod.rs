@@ -251,7 +251,7 @@ impl TaskObj {
                 service_id: svc.id.clone(),
                 slot: Some(slot),
                 node_id: None,
-                service_spec: svc.spec.clone(),
+                service_spec: std::sync::Arc::new(svc.spec.clone()),
                 spec_version: svc.version,
                 desired_state: if svc.spec.mode().is_job() {
                     TaskState::Complete
@@ -334,19 +334,19 @@ pub trait IntoView {
 
 impl IntoView for ServiceObj {
     fn add_to(self, view: &mut ClusterView) {
-        view.services.insert(self.id.clone(), self);
+        view.insert_service(self);
     }
 }
 
 impl IntoView for NodeObj {
     fn add_to(self, view: &mut ClusterView) {
-        view.nodes.insert(self.id.clone(), self);
+        view.insert_node(self);
     }
 }
 
 impl IntoView for TaskObj {
     fn add_to(self, view: &mut ClusterView) {
-        view.tasks.insert(self.id.clone(), self);
+        view.insert_task(self);
     }
 }
 

@@ -76,8 +76,8 @@ impl Sim {
         for (pos, action) in actions.iter().enumerate() {
             if let Some((kind, id)) = action.target() {
                 let current = match kind {
-                    "task" => next.tasks.get(id).map(|t| t.version),
-                    _ => next.services.get(id).map(|s| s.version),
+                    "task" => next.tasks().get(id).map(|t| t.version),
+                    _ => next.services().get(id).map(|s| s.version),
                 };
                 let Some(current) = current else {
                     return Err(Refusal::NotFound {
@@ -95,7 +95,7 @@ impl Sim {
                 }
             }
             if let Action::CreateTask { metadata, .. } = action {
-                let taken = next.tasks.values().any(|t| {
+                let taken = next.tasks().values().any(|t| {
                     t.name == metadata.name && self.stack_of(t) == metadata.stack.as_deref()
                 });
                 if taken {
@@ -111,7 +111,7 @@ impl Sim {
 
     fn stack_of(&self, task: &TaskObj) -> Option<&str> {
         self.view
-            .services
+            .services()
             .get(&task.spec.service_id)
             .and_then(|s| s.stack.as_deref())
     }
@@ -120,12 +120,12 @@ impl Sim {
     /// true when something changed.
     pub fn agents(&mut self) -> bool {
         let mut reports = Vec::new();
-        for task in self.view.tasks.values() {
+        for task in self.view.tasks().values() {
             let Some(node) = task
                 .status
                 .node_id
                 .as_ref()
-                .and_then(|n| self.view.nodes.get(n))
+                .and_then(|n| self.view.nodes().get(n))
             else {
                 continue;
             };
@@ -151,21 +151,22 @@ impl Sim {
 
     /// An agent report: `state` now (one index per report).
     pub fn report(&mut self, task_id: &str, state: TaskState) {
-        let Some(task) = self.view.tasks.get_mut(task_id) else {
-            panic!("no task {task_id}");
-        };
-        task.status.state = state;
-        task.status.timestamp = self.now;
-        if state == TaskState::Running {
-            task.status.started_at.get_or_insert(self.now);
-        }
-        task.status.message.clear();
-        task.status.exit_code = match state {
-            TaskState::Complete => Some(0),
-            TaskState::Failed => Some(1),
-            _ => task.status.exit_code,
-        };
-        task.version = self.index;
+        let (now, index) = (self.now, self.index);
+        let found = self.view.update_task(task_id, |task| {
+            task.status.state = state;
+            task.status.timestamp = now;
+            if state == TaskState::Running {
+                task.status.started_at.get_or_insert(now);
+            }
+            task.status.message.clear();
+            task.status.exit_code = match state {
+                TaskState::Complete => Some(0),
+                TaskState::Failed => Some(1),
+                _ => task.status.exit_code,
+            };
+            task.version = index;
+        });
+        assert!(found, "no task {task_id}");
         self.index += 1;
     }
 
@@ -216,7 +217,7 @@ impl Sim {
 
     /// Tasks of a service, oldest first.
     pub fn tasks(&self, service_id: &str) -> Vec<&TaskObj> {
-        let mut tasks: Vec<&TaskObj> = (self.view.tasks.values())
+        let mut tasks: Vec<&TaskObj> = (self.view.tasks().values())
             .filter(|t| t.spec.service_id == service_id)
             .collect();
         tasks.sort_by(crate::tasks::by_creation);
@@ -246,7 +247,7 @@ impl Sim {
 
     /// Mutable access to a node.
     pub fn node(&mut self, id: &str) -> &mut crate::NodeObj {
-        match self.view.nodes.get_mut(id) {
+        match self.view.node_mut(id) {
             Some(node) => node,
             None => panic!("no node {id}"),
         }
@@ -255,7 +256,7 @@ impl Sim {
     /// A spec write by the API: `edit` the service and bump its version.
     pub fn edit_service(&mut self, id: &str, edit: impl FnOnce(&mut crate::ServiceObj)) {
         let index = self.index;
-        let Some(svc) = self.view.services.get_mut(id) else {
+        let Some(svc) = self.view.service_mut(id) else {
             panic!("no service {id}");
         };
         edit(svc);

@@ -75,7 +75,7 @@ fn a_rolling_update_driven_only_by_deadlines_completes_at_the_same_instants() {
     // Two more slots after 2 s each, then the 3 s monitor of the last one.
     assert_eq!(wakes, [2_000, 4_000, 7_000]);
     let completed = |sim: &Sim| {
-        sim.view.services["web"]
+        sim.view.services()["web"]
             .status
             .update
             .as_ref()

@@ -127,7 +127,7 @@ fn deleting_a_service_stops_and_removes_its_tasks() {
         NodeObj::test("n1")
     ]);
     sim.converge();
-    sim.view.services.remove("web");
+    sim.view.remove_service("web");
     sim.converge();
     assert!(sim.tasks("web").is_empty());
     assert_eq!(sim.live("db").len(), 1);
@@ -164,7 +164,7 @@ fn an_update_during_a_drain_converges_on_the_new_spec_everywhere() {
             .all(|t| t.status.state == TaskState::Running
                 && t.status.node_id.as_deref() != Some("n2"))
     );
-    let update = sim.view.services["web"]
+    let update = sim.view.services()["web"]
         .status
         .update
         .clone()

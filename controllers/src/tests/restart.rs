@@ -134,7 +134,7 @@ fn a_task_that_ran_is_replaced_by_one_prepared_during_the_delay_and_started_afte
     );
     assert_eq!(prepared.status.state, TaskState::Ready, "container created");
     assert_eq!(
-        restart::delayed(&sim.view.services["web"], &sim.view, sim.now),
+        restart::delayed(&sim.view.services()["web"], &sim.view, sim.now),
         [(prepared.id.clone(), status.message.clone())],
         "why it waits, though the agent's message replaced the restart's"
     );
@@ -289,7 +289,7 @@ fn max_attempts_exhausted_leaves_the_slot_empty_and_says_why() {
         3
     );
     assert_eq!(
-        sim.view.services["web"].status.message,
+        sim.view.services()["web"].status.message,
         "restart attempts exhausted for slot 1 (max_attempts 2)"
     );
     assert!(sim.pass().is_empty(), "fixed point");

@@ -303,7 +303,7 @@ fn a_replacement_waits_for_its_slot_to_stop_unless_start_first() {
         ..Default::default()
     });
     let mut replacement = replacement;
-    replacement.spec.service_spec = start_first.spec.clone();
+    replacement.spec.service_spec = std::sync::Arc::new(start_first.spec.clone());
     assert_eq!(
         only(&view![
             start_first,

@@ -24,7 +24,7 @@ fn creates_one_new_task_per_missing_slot_with_a_spec_snapshot() {
         panic!("not a create: {actions:?}");
     };
     assert_eq!(metadata.stack.as_deref(), Some("shop"));
-    assert_eq!(spec.service_spec, svc.spec);
+    assert_eq!(*spec.service_spec, svc.spec);
     assert_eq!(
         (spec.spec_version, spec.desired_state),
         (7, TaskState::Running)

@@ -30,7 +30,7 @@ fn images(sim: &Sim) -> Vec<String> {
 }
 
 fn state(sim: &Sim) -> UpdateState {
-    match &sim.view.services["web"].status.update {
+    match &sim.view.services()["web"].status.update {
         Some(update) => update.state,
         None => panic!("no update status"),
     }
@@ -64,7 +64,7 @@ fn stop_first_updates_one_slot_at_a_time_gated_by_delay() {
             .update_config(config(1, 2)),
     );
     set_image(&mut sim, "web:2");
-    let edit = sim.view.services["web"].version;
+    let edit = sim.view.services()["web"].version;
     let first = sim.pass();
     assert_eq!(shut(&first).len(), 1, "{first:#?}");
     assert_eq!(created(&first).len(), 1);
@@ -94,7 +94,7 @@ fn stop_first_updates_one_slot_at_a_time_gated_by_delay() {
         go.iter().any(|a| matches!(a, Action::SetDesiredState { task_id, desired: TaskState::Running, .. } if *task_id == replacement)),
         "started once the old task stopped: {go:#?}"
     );
-    let status = &sim.view.services["web"].status;
+    let status = &sim.view.services()["web"].status;
     assert_eq!(state(&sim), UpdateState::Updating);
     assert_eq!(
         status.update.as_ref().map(|u| u.message.as_str()),
@@ -162,7 +162,7 @@ fn start_first_starts_the_new_task_before_stopping_the_old_one() {
     assert_eq!(sim.live("web").len(), 2);
     sim.pass();
     assert!(
-        sim.view.tasks[&old].spec.desired_state == TaskState::Running,
+        sim.view.tasks()[&old].spec.desired_state == TaskState::Running,
         "new one not up yet"
     );
     sim.agents();
@@ -187,7 +187,7 @@ fn a_failed_replacement_pauses_the_update() {
     sim.report(&id, TaskState::Failed);
     sim.run_for(30);
     assert_eq!(state(&sim), UpdateState::Paused);
-    let update = sim.view.services["web"]
+    let update = sim.view.services()["web"]
         .status
         .update
         .clone()
@@ -245,7 +245,7 @@ fn failure_action_rollback_restores_the_previous_spec_with_rollback_config() {
     });
     assert_eq!(spec_write.as_deref(), Some("busybox"));
     assert_eq!(state(&sim), UpdateState::RollbackStarted);
-    let status = sim.view.services["web"].status.clone();
+    let status = sim.view.services()["web"].status.clone();
     assert_eq!(
         status.update.map(|u| u.message),
         Some(format!(
@@ -260,7 +260,8 @@ fn failure_action_rollback_restores_the_previous_spec_with_rollback_config() {
     assert_eq!(images(&sim), ["busybox"; 3]);
     assert_eq!(state(&sim), UpdateState::RollbackCompleted);
     assert_eq!(
-        sim.view.services["web"].status.spec_version, rollback_index,
+        sim.view.services()["web"].status.spec_version,
+        rollback_index,
         "the rollback write's index"
     );
     // Tasks that never left the old spec keep their version; the rolled-back slot records the
@@ -284,7 +285,7 @@ fn a_manual_rollback_is_the_previous_spec_written_back() {
     set_image(&mut sim, "web:2");
     sim.run_for(3);
     assert_eq!(state(&sim), UpdateState::Completed);
-    let previous = sim.view.services["web"].status.previous_spec.clone();
+    let previous = sim.view.services()["web"].status.previous_spec.clone();
     let Some(previous) = previous else {
         panic!("no previous spec")
     };
@@ -293,7 +294,7 @@ fn a_manual_rollback_is_the_previous_spec_written_back() {
     assert_eq!(shut(&actions).len(), 2, "rollback_config: all at once");
     assert_eq!(state(&sim), UpdateState::RollbackStarted);
     assert_eq!(
-        sim.view.services["web"]
+        sim.view.services()["web"]
             .status
             .update
             .as_ref()
@@ -318,7 +319,7 @@ fn scaling_or_changing_policies_replaces_nothing() {
     let after = sim.ids("web");
     assert_eq!(after.len(), 3);
     assert!(before.iter().all(|id| after.contains(id)));
-    assert!(sim.view.services["web"].status.update.is_none());
+    assert!(sim.view.services()["web"].status.update.is_none());
 }
 
 #[test]

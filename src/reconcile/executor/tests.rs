@@ -7,24 +7,21 @@ use crate::store::Op;
 
 fn snapshot_with_task(id: &str, version: u64) -> Snapshot {
     let mut view = ClusterView::default();
-    view.tasks.insert(
-        id.into(),
-        TaskObj {
-            id: id.into(),
-            version,
-            name: "web.1.1".into(),
-            spec: TaskSpec {
-                service_id: "s".into(),
-                slot: Some(1),
-                desired_state: TaskState::Running,
-                ..TaskSpec::default()
-            },
-            status: TaskStatus {
-                state: TaskState::Running,
-                ..TaskStatus::default()
-            },
+    view.insert_task(TaskObj {
+        id: id.into(),
+        version,
+        name: "web.1.1".into(),
+        spec: TaskSpec {
+            service_id: "s".into(),
+            slot: Some(1),
+            desired_state: TaskState::Running,
+            ..TaskSpec::default()
         },
-    );
+        status: TaskStatus {
+            state: TaskState::Running,
+            ..TaskStatus::default()
+        },
+    });
     let mut snapshot = Snapshot {
         view,
         ..Snapshot::default()

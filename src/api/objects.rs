@@ -4,11 +4,14 @@
 use std::collections::HashSet;
 
 use axum::Json;
+use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, response::IntoResponse};
 use model::Kind;
+use serde::Serialize;
 use serde_json::{Value, json};
 use wire::Filter;
 
@@ -57,9 +60,9 @@ async fn list(
     State(state): State<ApiState>,
     kind: Kind,
     query: Result<Query<Filter>, QueryRejection>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(filter) = query?;
-    state.store.read(|index| {
+    let body = state.store.read(|index| {
         // Tasks belong to a stack through their service.
         let services: Option<HashSet<&str>> = match (kind, &filter.service, &filter.stack) {
             (Kind::Task, Some(service), stack) => {
@@ -91,15 +94,36 @@ async fn list(
             };
             listed && node.is_none_or(|node| task_on(r, node))
         };
-        Ok(Json(
-            index
-                .list(kind)
-                .into_iter()
-                .filter(|r| keep(r))
-                .map(view)
-                .collect(),
-        ))
-    })
+        let listed: Vec<Listed> = index
+            .list(kind)
+            .into_iter()
+            .filter(|r| keep(r))
+            .map(Listed::of)
+            .collect();
+        serde_json::to_vec(&listed)
+            .map_err(|e| ApiError::Internal(format!("encoding the list: {e}")))
+    })?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// A listed object as the API shows it, written straight from the store: a list of tasks is
+/// megabytes, so records are not first copied into [`Value`]s as [`view`] does.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Listed<'a> {
+    Stored(&'a Record),
+    /// A secret, whose content is never shown.
+    Viewed(Value),
+}
+
+impl Listed<'_> {
+    fn of(record: &Record) -> Listed<'_> {
+        if record.kind == Kind::Secret {
+            Listed::Viewed(view(record))
+        } else {
+            Listed::Stored(record)
+        }
+    }
 }
 
 async fn one(

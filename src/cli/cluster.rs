@@ -90,9 +90,10 @@ async fn join_token(client: &Client, args: JoinTokenArgs, output: Output) -> Res
         if args.rotate {
             outln!("Successfully rotated {} join token.\n", args.role);
         }
-        let manager = client.host().trim_start_matches("http://");
+        // Joining over the network (`swarmd join`) is not built yet: print the token and say
+        // so, rather than a command that would fail.
         outln!(
-            "To add a {} to this cluster, run the following command:\n\n    swarmd join --token {token} {manager}\n",
+            "{} join token for this cluster (`swarmd join` arrives with multi-node support):\n\n    {token}\n",
             args.role
         );
     })

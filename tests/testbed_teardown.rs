@@ -145,14 +145,9 @@ fn a_panicking_test_still_tears_its_testbed_down() {
     assert_eq!(footprint.remains(), Vec::<String>::new());
 }
 
-/// Not a test on its own: the child process `leftovers_of_a_crashed_run_are_removed` starts
-/// to play a run that dies with its testbed up.
-#[test]
-#[ignore = "run by leftovers_of_a_crashed_run_are_removed as a child process"]
-fn crashed_run() {
-    if std::env::var(CRASH_CHILD).is_err() {
-        return;
-    }
+/// What the child process of `leftovers_of_a_crashed_run_are_removed_by_the_next_start` does
+/// (the same test, run again with CRASH_CHILD set): a run that dies with its testbed up.
+fn crash_with_a_testbed_up() -> ! {
     let tb = Testbed::start("crashed", &["crashed"]).expect("testbed starts");
     println!(
         "FOOTPRINT {}",
@@ -170,11 +165,18 @@ fn crashed_run() {
 
 #[test]
 fn leftovers_of_a_crashed_run_are_removed_by_the_next_start() {
+    if std::env::var(CRASH_CHILD).is_ok() {
+        crash_with_a_testbed_up();
+    }
     if !docker_available() {
         return;
     }
     let child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["crashed_run", "--exact", "--ignored", "--nocapture"])
+        .args([
+            "leftovers_of_a_crashed_run_are_removed_by_the_next_start",
+            "--exact",
+            "--nocapture",
+        ])
         .env(CRASH_CHILD, "1")
         .output()
         .expect("the crashing run starts");

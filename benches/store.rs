@@ -40,6 +40,7 @@ async fn fresh_store(dir: &tempfile::TempDir) -> Store {
         node_id: 1,
         advertise_addr: "127.0.0.1:1".into(),
         clock: swarm::clock::Clock::system(),
+        peer_http: None,
     })
     .await
     .expect("open");

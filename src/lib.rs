@@ -12,6 +12,7 @@ pub mod clock;
 pub mod daemon;
 pub mod dispatcher;
 pub mod manifest;
+pub mod peer;
 pub mod pki;
 pub mod raft;
 pub mod reconcile;

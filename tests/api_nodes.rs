@@ -130,7 +130,7 @@ async fn update_promote_and_demote_change_the_spec_only() {
     assert_eq!(reason(&err), Some("last_manager"));
 
     // A compare-and-set on a stale version is a conflict.
-    let response = reqwest::Client::new()
+    let response = swarm::client::Client::plain_http()
         .post(format!("{}/v1/nodes/w1/update", server.url))
         .json(&json!({"availability": "active", "expected_version": before.version}))
         .send()

@@ -96,7 +96,14 @@ fn init_creates_the_cluster_and_its_tokens_rotate_and_persist() {
 
     assert!(daemon.terminate().success());
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_swarmd"))
-        .args(["init", "--api-addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "init",
+            "--api-addr",
+            "127.0.0.1:0",
+            "--listen-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(&data)
         .output()
         .expect("swarmd runs");

@@ -55,7 +55,14 @@ fn acknowledged_objects_survive_sigkill_and_restart() {
 
     let daemon = Daemon::up(&data, &["--runtime", "none"]);
     let second = std::process::Command::new(env!("CARGO_BIN_EXE_swarmd"))
-        .args(["up", "--api-addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "up",
+            "--api-addr",
+            "127.0.0.1:0",
+            "--listen-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(&data)
         .output()
         .expect("second swarmd runs");

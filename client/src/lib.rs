@@ -52,10 +52,20 @@ impl Client {
         if url.scheme() != "http" {
             return Err(invalid(UnsupportedScheme(url.scheme().to_owned()).into()));
         }
+        // The workspace builds reqwest with `rustls-no-provider` (node-to-node mTLS brings its
+        // own ring config), and reqwest then wants a process-wide provider even for plain HTTP.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .build()
             .map_err(|e| invalid(e.into()))?;
         Ok(Client { host, http })
+    }
+
+    /// A bare HTTP client for raw calls in tests and tools (with rustls's provider installed,
+    /// which the workspace's reqwest requires).
+    pub fn plain_http() -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
     }
 
     /// The manager address this client talks to.

@@ -92,7 +92,15 @@ async fn cluster(State(state): State<ApiState>) -> Json<ClusterInfo> {
         .get(leader.to_string())
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let ids = |key: &str| -> Vec<u64> {
+        metrics["membership"][key]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default()
+    };
     Json(ClusterInfo {
+        voters: ids("voters"),
+        learners: ids("learners"),
         node_id: pick(&["node_id", "id"]),
         leader,
         leader_addr,

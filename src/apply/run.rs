@@ -172,9 +172,11 @@ async fn execute(
 /// Proposes one command, telling "no leader right now" (retry) from other store failures.
 pub async fn propose(store: &Store, command: Command) -> Result<Executed, ApplyError> {
     store.propose(command).await.map_err(|err| match err {
-        StoreError::NotLeader { .. } | StoreError::Timeout { .. } | StoreError::ShutDown => {
-            ApplyError::Unavailable(err)
-        }
+        StoreError::NotLeader { .. }
+        | StoreError::Timeout { .. }
+        | StoreError::ShutDown
+        | StoreError::NoQuorum { .. }
+        | StoreError::Forward { .. } => ApplyError::Unavailable(err),
         other => ApplyError::Store(other),
     })
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use super::{DaemonConfig, RuntimeKind, run, signals};
+use super::{DaemonConfig, RuntimeKind, Start, run, signals};
 
 /// swarmd — the swarm node daemon (manager and worker).
 #[derive(Debug, Parser)]
@@ -23,7 +23,10 @@ pub enum SwarmdCommand {
     /// Create a new cluster (ids, root CA, certificates, join tokens) in DATA_DIR and run as
     /// its first manager.
     Init(InitArgs),
-    /// Run a node that was initialised before.
+    /// Join the cluster of the manager at MANAGER_ADDR (its --listen-addr) as a worker or a
+    /// manager, as the token says, and run.
+    Join(JoinArgs),
+    /// Run a node that was initialised or joined before.
     Run(RunArgs),
 }
 
@@ -40,21 +43,57 @@ pub struct DataDir {
 pub struct RunArgs {
     #[command(flatten)]
     pub data: DataDir,
-    /// API and Raft RPC listen address (port 0: pick a free port; see DATA_DIR/api.addr).
+    /// Where a manager serves the HTTP API (port 0: pick a free port; see DATA_DIR/api.addr).
     #[arg(long, default_value = "127.0.0.1:4242")]
     pub api_addr: SocketAddr,
+    /// Where a manager serves node-to-node traffic (Raft, forwarded writes, joins, agent
+    /// sessions), mutual TLS only.
+    #[arg(long, default_value = "0.0.0.0:4243")]
+    pub listen_addr: SocketAddr,
+    /// The HOST:PORT (or HOST) other nodes dial this node at (default: the listen address,
+    /// with this host's outgoing address when listening on all interfaces).
+    #[arg(long)]
+    pub advertise_addr: Option<String>,
     /// Container runtime of this node's agent: `docker`, `sim` (in-process stand-in, no
     /// containers) or `none` (control plane only: the node takes no tasks).
     #[arg(long, value_enum, default_value_t = RuntimeKind::Docker)]
     pub runtime: RuntimeKind,
 }
 
-/// `--node-name`.
+/// What a new node is called and labelled with.
 #[derive(Debug, clap::Args)]
 pub struct NodeName {
     /// The name `node ls` shows (default: the hostname); set when the node is created.
     #[arg(long)]
     pub node_name: Option<String>,
+    /// A node label `KEY=VALUE` (repeatable), matched by `node.labels.KEY` constraints; set
+    /// when the node is created.
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+}
+
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text.split_once('=').unwrap_or((text, ""));
+    if key.is_empty() {
+        return Err(format!("`{text}`: a label needs a key, as KEY=VALUE"));
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// `swarmd join` arguments.
+#[derive(Debug, clap::Args)]
+pub struct JoinArgs {
+    /// The join token from `swarmctl cluster join-token worker|manager` (or set SWARM_JOIN_TOKEN,
+    /// which keeps it out of the process list).
+    #[arg(long, env = "SWARM_JOIN_TOKEN", hide_env_values = true)]
+    pub token: String,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub name: NodeName,
+    /// A manager's node-to-node address (its --advertise-addr), HOST:PORT.
+    #[arg(value_name = "MANAGER_ADDR")]
+    pub manager: String,
 }
 
 /// `swarmd init` arguments.
@@ -100,14 +139,22 @@ pub fn main() -> i32 {
     let result = runtime.block_on(async {
         match cli.command {
             SwarmdCommand::Init(args) => {
-                let mut config = config(args.run, None, args.name.node_name);
-                config.new_cluster = true;
+                let mut config = config(args.run, None, Some(args.name));
+                config.start = Start::NewCluster;
+                run(config, signals()).await
+            }
+            SwarmdCommand::Join(args) => {
+                let mut config = config(args.run, None, Some(args.name));
+                config.start = Start::Join {
+                    token: args.token,
+                    manager: args.manager,
+                };
                 run(config, signals()).await
             }
             SwarmdCommand::Run(args) => run(config(args, None, None), signals()).await,
             SwarmdCommand::Up(args) => {
                 let watch = args.watch;
-                run(config(args.run, watch, args.name.node_name), signals()).await
+                run(config(args.run, watch, Some(args.name)), signals()).await
             }
         }
     });
@@ -120,13 +167,17 @@ pub fn main() -> i32 {
     }
 }
 
-fn config(args: RunArgs, watch: Option<PathBuf>, node_name: Option<String>) -> DaemonConfig {
+fn config(args: RunArgs, watch: Option<PathBuf>, name: Option<NodeName>) -> DaemonConfig {
+    let (node_name, labels) = name.map_or((None, Vec::new()), |n| (n.node_name, n.labels));
     DaemonConfig {
         data_dir: args.data.data_dir,
         api_addr: args.api_addr,
+        listen_addr: args.listen_addr,
+        advertise_addr: args.advertise_addr,
         watch,
         runtime: args.runtime,
         node_name,
-        new_cluster: false,
+        labels: labels.into_iter().collect(),
+        start: Start::Resume,
     }
 }

@@ -174,6 +174,19 @@ fn hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
+/// Writes `bytes` to `path` atomically (the data dir's small JSON files).
+pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), IdentityError> {
+    write_atomically(path, bytes)
+}
+
+/// Forgets a node that never came to be (a join that failed): its identity and whatever the
+/// attempt wrote, so the same `swarmd join` can be run again.
+pub(super) fn discard(data_dir: &Path) {
+    let _ = std::fs::remove_file(identity_path(data_dir));
+    let _ = std::fs::remove_file(data_dir.join("join.json"));
+    let _ = std::fs::remove_dir_all(crate::pki::files::certificates_dir(data_dir));
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IdentityError> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
@@ -212,16 +225,28 @@ pub fn write_api_addr(data_dir: &Path, addr: SocketAddr) -> Result<(), IdentityE
     )
 }
 
+/// Where `swarmd` writes the address other nodes dial it at (what `swarmd join` takes), once
+/// the node runs.
+pub fn listen_addr_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("listen.addr")
+}
+
+/// Records the advertised node-to-node address.
+pub fn write_listen_addr(data_dir: &Path, addr: &str) -> Result<(), IdentityError> {
+    write_atomically(&listen_addr_path(data_dir), format!("{addr}\n").as_bytes())
+}
+
 /// Removes the address file on clean shutdown.
 pub fn remove_api_addr(data_dir: &Path) {
     let _ = std::fs::remove_file(api_addr_path(data_dir));
+    let _ = std::fs::remove_file(listen_addr_path(data_dir));
 }
 
 /// Creates this node's Node object (a manager that is also a worker) the first time it starts.
 pub async fn register_self(
     store: &Store,
     identity: &Identity,
-    _addr: SocketAddr,
+    labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), StoreError> {
     let exists = store.read(|index| index.find(Kind::Node, None, &identity.node_name).is_some());
     if exists {
@@ -229,6 +254,7 @@ pub async fn register_self(
     }
     let spec = NodeSpec {
         role: NodeRole::Manager,
+        labels: labels.clone(),
         ..NodeSpec::default()
     };
     let command = Command {

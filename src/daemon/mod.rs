@@ -1,44 +1,70 @@
-//! The node daemon: opens the store, serves the API and Raft RPC on one HTTP listener, follows a
-//! watched directory, and shuts down cleanly on SIGTERM/SIGINT.
+//! The node daemon. A manager opens the store, serves the HTTP API (`--api-addr`) and the
+//! node-to-node mutual-TLS listener (`--listen-addr`: Raft, forwarded writes, joins, agent
+//! sessions), runs the controllers and its own agent, and follows a watched directory; a worker
+//! runs only its agent, in a session with a manager. Both shut down cleanly on SIGTERM/SIGINT.
 
+mod address;
 pub mod cli;
 pub mod identity;
+mod joining;
 mod logs;
+mod manager;
+mod worker;
 pub mod workers;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::store::{Store, StoreConfig, StoreError};
+use crate::store::StoreError;
 pub use workers::RuntimeKind;
 
 /// How to run a node.
 #[derive(Clone, Debug)]
 pub struct DaemonConfig {
     pub data_dir: PathBuf,
-    /// Where the API (and Raft RPC) listens; port 0 picks a free port (tests).
+    /// Where a manager serves the HTTP API; port 0 picks a free port (tests).
     pub api_addr: SocketAddr,
+    /// Where a manager serves node-to-node traffic (Raft, forwarded writes, joins, sessions)
+    /// over mutual TLS; port 0 picks a free port.
+    pub listen_addr: SocketAddr,
+    /// `host:port` other nodes dial this one at (default: the listen address, with this host's
+    /// outgoing address when it listens on all interfaces).
+    pub advertise_addr: Option<String>,
     /// A directory of stack files to apply and follow (GitOps).
     pub watch: Option<PathBuf>,
     /// The container runtime the local agent drives (`none`: control plane only).
     pub runtime: RuntimeKind,
     /// The name `node ls` shows, when this start creates the node (default: the hostname).
     pub node_name: Option<String>,
+    /// Node labels set when this start creates the node (`--label k=v`).
+    pub labels: BTreeMap<String, String>,
+    /// How this start begins: resume, create a cluster, or join one.
+    pub start: Start,
+}
+
+/// What a start does before the node runs.
+#[derive(Clone, Debug, Default)]
+pub enum Start {
+    /// `swarmd run` / `up`: resume the node in the data dir; an empty data dir becomes a new
+    /// single-manager cluster (the one-command quick start).
+    #[default]
+    Resume,
     /// `swarmd init`: create a new cluster, refusing a data dir that holds a node already.
-    pub new_cluster: bool,
+    NewCluster,
+    /// `swarmd join`: join the cluster whose manager listens at `manager`, as the token says.
+    Join { token: String, manager: String },
 }
 
 /// Why the daemon stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
-    #[error(
-        "cannot listen on {addr}: {source} (is another swarmd running? choose another --api-addr)"
-    )]
+    #[error("cannot listen on {addr}: {source} (is another swarmd running? choose another {flag})")]
     Listen {
         addr: SocketAddr,
+        flag: &'static str,
         #[source]
         source: std::io::Error,
     },
@@ -50,6 +76,10 @@ pub enum DaemonError {
     Cluster(#[from] crate::pki::cluster::ClusterError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("joining the cluster: {0}")]
+    Join(#[from] crate::peer::join::JoinError),
+    #[error("node-to-node client: {0}")]
+    PeerClient(#[source] reqwest::Error),
     #[error("watcher: {0}")]
     Watch(#[from] crate::watch::WatchError),
     #[error("HTTP server: {0}")]
@@ -60,6 +90,10 @@ pub enum DaemonError {
     Runtime(crate::agent::RuntimeError),
     #[error("this node's Node object `{0}` is missing from the store after registering it")]
     NodeMissing(String),
+    #[error(
+        "this manager holds no CA key ({0}), so it cannot admit joining nodes; restore DATA_DIR/certificates"
+    )]
+    NoCaKey(String),
 }
 
 /// Runs the node until `shutdown` resolves: `swarmd up` is `init` (if new) then `run`.
@@ -70,97 +104,53 @@ pub async fn run(
     // Where this process reads wall time; every component gets it from here.
     let clock = crate::clock::Clock::system();
     let node_name = config.node_name.as_deref();
-    let identity = if config.new_cluster {
-        identity::create(&config.data_dir, node_name)?
-    } else {
-        identity::load_or_create(&config.data_dir, node_name)?
+    let identity = match config.start {
+        Start::NewCluster | Start::Join { .. } => identity::create(&config.data_dir, node_name)?,
+        Start::Resume => identity::load_or_create(&config.data_dir, node_name)?,
     };
     // Two daemons on one data directory would corrupt each other's Raft log: refuse the second.
     let _lock = identity::lock(&config.data_dir)?;
-    let material = security_material(&config.data_dir, &identity, clock)?;
-    let listener =
-        TcpListener::bind(config.api_addr)
-            .await
-            .map_err(|source| DaemonError::Listen {
-                addr: config.api_addr,
-                source,
-            })?;
-    let bound = listener.local_addr().map_err(DaemonError::Serve)?;
-    let store = Store::open(StoreConfig {
-        data_dir: config.data_dir.clone(),
-        node_id: identity.raft_id,
-        advertise_addr: bound.to_string(),
+    let peer_listener = bind(config.listen_addr, "--listen-addr").await?;
+    let listen_bound = peer_listener.local_addr().map_err(DaemonError::Serve)?;
+    let advertise = address::advertise(config.advertise_addr.as_deref(), listen_bound);
+    let material = match &config.start {
+        Start::Join { token, manager } => {
+            joining::join(&config, &identity, &advertise, token, manager).await?
+        }
+        Start::NewCluster | Start::Resume => security_material(&config.data_dir, &identity, clock)?,
+    };
+    let role = material.cert.identity().role;
+    let node = Node {
+        config,
+        identity,
+        material,
+        peer_listener,
+        advertise,
         clock,
-    })
-    .await?;
-
-    let mut api = crate::api::ApiState::new(store.clone());
-    if config.runtime == RuntimeKind::Docker {
-        let runtime = crate::agent::DockerRuntime::connect()
-            .await
-            .map_err(DaemonError::Runtime)?;
-        api = api.with_logs(logs::docker_logs(runtime));
+    };
+    match role {
+        crate::pki::Role::Manager => manager::run(node, shutdown).await,
+        crate::pki::Role::Worker => worker::run(node, shutdown).await,
     }
-    let app = crate::api::router(api).merge(store.raft_routes());
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+}
 
-    store.initialize_single().await?;
-    store.wait_leader(Duration::from_secs(30)).await?;
-    identity::register_self(&store, &identity, bound).await?;
-    crate::pki::cluster::ensure(&store, &material).await?;
-    let node_id = store
-        .read(|index| {
-            index
-                .find(model::Kind::Node, None, &identity.node_name)
-                .map(|node| node.id.clone())
-        })
-        .ok_or_else(|| DaemonError::NodeMissing(identity.node_name.clone()))?;
-    // Before the API says "ready": a stack a crashed watcher left claimed is the CLI's again.
-    crate::watch::release_stale_claims(&store, identity.raft_id, config.watch.as_deref()).await;
-    let workers = workers::start(&store, &identity, node_id, bound, config.runtime).await?;
-    identity::write_api_addr(&config.data_dir, bound)?;
-    eprintln!(
-        "swarmd: node {} ({}) ready; API on http://{bound}",
-        identity.node_name, identity.node_id
-    );
+/// A node about to run as its certificate's role says.
+struct Node {
+    config: DaemonConfig,
+    identity: identity::Identity,
+    material: crate::pki::files::NodeMaterial,
+    /// Bound early: a joiner must tell the manager where it will listen.
+    peer_listener: TcpListener,
+    /// What other nodes dial this one at.
+    advertise: String,
+    clock: crate::clock::Clock,
+}
 
-    let watcher = config.watch.clone().map(|dir| {
-        let store = store.clone();
-        let mut watch_stop = stop_rx.clone();
-        let node = identity.raft_id;
-        tokio::spawn(async move {
-            crate::watch::run(store, dir, node, async move {
-                let _ = watch_stop.wait_for(|stop| *stop).await;
-            })
-            .await
-        })
-    });
-
-    shutdown.await;
-    eprintln!("swarmd: shutting down");
-    workers.stop().await;
-    let _ = stop_tx.send(true);
-    if let Some(watcher) = watcher
-        && let Ok(Err(err)) = watcher.await
-    {
-        tracing::warn!(%err, "watcher stopped with an error");
-    }
-    match server.await {
-        Ok(Err(err)) => tracing::warn!(%err, "HTTP server stopped with an error"),
-        Err(err) => tracing::warn!(%err, "HTTP server task failed"),
-        Ok(Ok(())) => {}
-    }
-    store.shutdown().await?;
-    identity::remove_api_addr(&config.data_dir);
-    Ok(())
+/// Binds `addr`, naming the flag that chose it when it is taken.
+async fn bind(addr: SocketAddr, flag: &'static str) -> Result<TcpListener, DaemonError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| DaemonError::Listen { addr, flag, source })
 }
 
 /// This node's certificates: those in the data dir, or (first start of a data dir that has

@@ -17,6 +17,7 @@ pub(crate) async fn store(dir: &std::path::Path) -> Store {
         node_id: 1,
         advertise_addr: "127.0.0.1:1".into(),
         clock: crate::clock::Clock::system(),
+        peer_http: None,
     })
     .await
     .expect("store opens");
@@ -58,14 +59,13 @@ async fn a_service_converges_on_the_sim_runtime_and_follows_a_scale_down() {
         raft_id: 1,
         node_name: "node-a".into(),
     };
-    let addr = "127.0.0.1:1".parse().expect("addr");
-    identity::register_self(&store, &me, addr)
+    identity::register_self(&store, &me, &Default::default())
         .await
         .expect("node");
     let node_id = store
         .read(|i| i.find(Kind::Node, None, "node-a").map(|n| n.id.clone()))
         .expect("node record");
-    let running = workers::start(&store, &me, node_id, addr, RuntimeKind::Sim)
+    let running = workers::start(&store, &me, node_id, "127.0.0.1:1", RuntimeKind::Sim)
         .await
         .expect("workers start");
 

@@ -1,8 +1,6 @@
 //! The manager's and worker's moving parts beside the API: the controller runner, the local
 //! node's dispatcher and its agent on the chosen container runtime.
 
-use std::net::SocketAddr;
-
 use model::NodeStatus;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -48,7 +46,7 @@ pub async fn start(
     store: &Store,
     identity: &Identity,
     node_id: String,
-    addr: SocketAddr,
+    addr: &str,
     kind: RuntimeKind,
 ) -> Result<Workers, DaemonError> {
     // The node's name in the store is its node name (`--node-name`); the engine may call itself otherwise
@@ -56,7 +54,8 @@ pub async fn start(
     let describe = |mut status: NodeStatus| {
         status.hostname = identity.node_name.clone();
         status.node_id = identity.node_id.clone();
-        status.addr = Some(addr.to_string());
+        // The node-to-node address: `node ls` finds the leader by it (the Raft address).
+        status.addr = Some(addr.to_owned());
         status
     };
     // Seeded with the real set: an agent handed an empty set first would remove the

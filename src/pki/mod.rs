@@ -26,7 +26,7 @@ mod token;
 pub use ca::RootCa;
 pub use ids::{new_cluster_id, new_node_id, new_raft_id, random_base36};
 pub use node::{NodeCertificate, NodeKey, PeerIdentity};
-pub use token::{JoinSecrets, JoinToken, ca_digest};
+pub use token::{JoinSecrets, JoinToken, TokenError, ca_digest};
 
 use serde::{Deserialize, Serialize};
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -17,7 +17,8 @@ use rustls::{
     RootCertStore, ServerConfig, SignatureScheme,
 };
 
-use super::{NodeCertificate, NodeKey, PeerIdentity, PkiError, Role};
+use super::token::TokenError;
+use super::{JoinToken, NodeCertificate, NodeKey, PeerIdentity, PkiError, Role};
 
 /// Decides whether a peer whose certificate the CA signed is still welcome.
 pub trait Refusals: Send + Sync + fmt::Debug {
@@ -77,11 +78,14 @@ fn roots(ca_cert: &CertificateDer<'static>) -> Result<Arc<RootCertStore>, PkiErr
     Ok(Arc::new(roots))
 }
 
-/// A server config (TLS 1.3) that requires a client certificate signed by the cluster CA for
-/// this node's cluster and not refused.
+/// A server config (TLS 1.3) that checks any client certificate against the cluster CA, this
+/// node's cluster and the refusal list. A client without a certificate is let through (a
+/// joiner has none yet): [`peer_identity`] then fails, and every route but the join refuses it.
+/// The server presents its certificate with the CA's, so a joiner can pin the CA by digest.
 pub fn server_config(node: NodeTls<'_>) -> Result<Arc<ServerConfig>, PkiError> {
     let provider = provider();
     let inner = WebPkiClientVerifier::builder_with_provider(roots(node.ca_cert)?, provider.clone())
+        .allow_unauthenticated()
         .build()?;
     let verifier = ClusterClientVerifier {
         inner,
@@ -90,12 +94,16 @@ pub fn server_config(node: NodeTls<'_>) -> Result<Arc<ServerConfig>, PkiError> {
     let config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_client_cert_verifier(Arc::new(verifier))
-        .with_single_cert(vec![node.cert.der().clone()], node.key.rustls_key()?)?;
+        .with_single_cert(
+            vec![node.cert.der().clone(), node.ca_cert.clone()],
+            node.key.rustls_key()?,
+        )?;
     Ok(Arc::new(config))
 }
 
-/// A client config (TLS 1.3) that trusts only the cluster CA, refuses servers of another
-/// cluster or on the refusal list, and presents this node's certificate.
+/// A client config (TLS 1.3) that trusts only the cluster CA, accepts only manager
+/// certificates (whatever address was dialled: nodes dial managers by IP), refuses servers of
+/// another cluster or on the refusal list, and presents this node's certificate.
 pub fn client_config(node: NodeTls<'_>) -> Result<Arc<ClientConfig>, PkiError> {
     let provider = provider();
     let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
@@ -106,6 +114,7 @@ pub fn client_config(node: NodeTls<'_>) -> Result<Arc<ClientConfig>, PkiError> {
     let verifier = ClusterServerVerifier {
         inner,
         check: PeerCheck::new(node.cert, node.refusals),
+        manager_name: manager_server_name()?,
     };
     let config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
@@ -195,6 +204,16 @@ impl ClientCertVerifier for ClusterClientVerifier {
         self.inner.root_hint_subjects()
     }
 
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    /// As the inner verifier says: optional, so a joiner without a certificate gets through
+    /// the handshake (and only to the join route).
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
     fn verify_client_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -215,6 +234,7 @@ impl ClientCertVerifier for ClusterClientVerifier {
 struct ClusterServerVerifier {
     inner: Arc<rustls::client::WebPkiServerVerifier>,
     check: PeerCheck,
+    manager_name: ServerName<'static>,
 }
 
 impl ServerCertVerifier for ClusterServerVerifier {
@@ -226,10 +246,13 @@ impl ServerCertVerifier for ClusterServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        // Nodes dial managers by address; what matters is that the peer holds a manager
+        // certificate of this cluster, whose DNS name is the manager role's.
+        let _ = server_name;
         let verified = self.inner.verify_server_cert(
             end_entity,
             intermediates,
-            server_name,
+            &self.manager_name,
             ocsp_response,
             now,
         )?;
@@ -238,4 +261,136 @@ impl ServerCertVerifier for ClusterServerVerifier {
     }
 
     delegate_signatures!();
+}
+
+/// What a joiner learnt from the manager's handshake: the CA it pinned by the token's digest,
+/// or why the presented chain was refused (for an error message better than TLS's).
+#[derive(Debug, Default)]
+pub struct PinnedCa {
+    outcome: Mutex<Option<Result<CertificateDer<'static>, TokenError>>>,
+}
+
+impl PinnedCa {
+    /// The pinned CA certificate, once a handshake accepted it.
+    pub fn certificate(&self) -> Option<CertificateDer<'static>> {
+        self.lock().clone().and_then(Result::ok)
+    }
+
+    /// Why the last handshake's chain was refused, if it was.
+    pub fn refusal(&self) -> Option<TokenError> {
+        self.lock().clone().and_then(Result::err)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Option<Result<CertificateDer<'static>, TokenError>>> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A client config for a joiner, who has no certificate and does not know the CA yet: the
+/// manager must present, beside its manager certificate, a CA whose digest is the one `token`
+/// pins, and its certificate must chain to that CA. This holds before the joiner sends
+/// anything (the token's secret, its CSR).
+pub fn join_client_config(
+    token: &JoinToken,
+) -> Result<(Arc<ClientConfig>, Arc<PinnedCa>), PkiError> {
+    let provider = provider();
+    let pinned = Arc::new(PinnedCa::default());
+    let verifier = PinningVerifier {
+        token: token.clone(),
+        provider: provider.clone(),
+        manager_name: manager_server_name()?,
+        pinned: pinned.clone(),
+    };
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok((Arc::new(config), pinned))
+}
+
+#[derive(Debug)]
+struct PinningVerifier {
+    token: JoinToken,
+    provider: Arc<CryptoProvider>,
+    manager_name: ServerName<'static>,
+    pinned: Arc<PinnedCa>,
+}
+
+impl ServerCertVerifier for PinningVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let mut refusal = None;
+        let ca = intermediates
+            .iter()
+            .find_map(|der| match self.token.pin(der) {
+                Ok(()) => Some(der.clone().into_owned()),
+                Err(err) => {
+                    refusal = Some(err);
+                    None
+                }
+            });
+        let Some(ca) = ca else {
+            *self.pinned.lock() = Some(Err(refusal.unwrap_or(TokenError::NoCaPresented)));
+            return Err(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            ));
+        };
+        let mut roots = RootCertStore::empty();
+        roots.add(ca.clone())?;
+        let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            self.provider.clone(),
+        )
+        .build()
+        .map_err(|e| rustls::Error::General(e.to_string()))?;
+        let verified =
+            inner.verify_server_cert(end_entity, &[], &self.manager_name, ocsp_response, now)?;
+        *self.pinned.lock() = Some(Ok(ca));
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }

@@ -35,6 +35,10 @@ pub enum TokenError {
         "the manager's CA (digest {presented}) is not the one the join token pins ({pinned}): refusing to join; check the manager address and the token"
     )]
     CaMismatch { pinned: String, presented: String },
+    #[error(
+        "the manager presented no CA certificate to pin: it is not a swarm manager, or an older one; check the manager address"
+    )]
+    NoCaPresented,
     #[error("invalid join token: it was rotated, or it belongs to another cluster")]
     Refused,
 }

@@ -14,7 +14,7 @@ use openraft::{Config, SnapshotPolicy};
 
 pub use db::{Database, DbError};
 pub use log_store::LogStore;
-pub use network::{HttpNetwork, routes};
+pub use network::{HttpNetwork, PeerHealth, routes};
 pub use state_machine::StateMachine;
 
 use crate::state::{Command, Executed};

@@ -3,7 +3,9 @@
 //! a route answers `200` with openraft's `Result<Response, RaftError>` so remote Raft errors
 //! travel back typed, and anything else is a transport failure.
 
+use std::collections::HashMap;
 use std::error::Error;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -35,22 +37,66 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// abandoning it at 100 ms only to build and send it again never converges.
 const TRANSFER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Whether each peer answered its last RPC: the leader's quorum check tells "followers are
+/// down" (their RPCs fail) from "a big entry is slow to replicate" (no failures, just time).
+#[derive(Debug, Default)]
+pub struct PeerHealth {
+    peers: Mutex<HashMap<u64, bool>>,
+}
+
+impl PeerHealth {
+    fn record(&self, peer: u64, answered: bool) {
+        if let Ok(mut peers) = self.peers.lock() {
+            peers.insert(peer, answered);
+        }
+    }
+
+    /// Whether `peer`'s last RPC failed (never tried: not failing).
+    pub fn failing(&self, peer: u64) -> bool {
+        self.peers
+            .lock()
+            .map(|peers| peers.get(&peer) == Some(&false))
+            .unwrap_or(false)
+    }
+}
+
 /// Creates connections to peers; one shared HTTP client (and its connection pool) for all.
 #[derive(Clone, Debug)]
 pub struct HttpNetwork {
     client: reqwest::Client,
+    scheme: &'static str,
+    health: Arc<PeerHealth>,
 }
 
 impl HttpNetwork {
-    /// A network with a fresh HTTP client.
+    /// A network over plain HTTP with a fresh client (managers in one test process).
     pub fn new() -> Result<HttpNetwork, reqwest::Error> {
+        crate::pki::install_crypto_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             // Manager-to-manager traffic is direct; an HTTP_PROXY meant for pulls must not
             // capture it.
             .no_proxy()
             .build()?;
-        Ok(HttpNetwork { client })
+        Ok(HttpNetwork {
+            client,
+            scheme: "http",
+            health: Arc::default(),
+        })
+    }
+
+    /// A network over HTTPS through `client`, the node-to-node mutual-TLS client.
+    pub fn tls(client: reqwest::Client) -> HttpNetwork {
+        HttpNetwork {
+            client,
+            scheme: "https",
+            health: Arc::default(),
+        }
+    }
+
+    /// Which peers fail their RPCs, as this network sees it.
+    pub fn health(&self) -> Arc<PeerHealth> {
+        self.health.clone()
     }
 }
 
@@ -60,6 +106,8 @@ impl RaftNetworkFactory<TypeConfig> for HttpNetwork {
     async fn new_client(&mut self, target: u64, node: &BasicNode) -> Peer {
         Peer {
             client: self.client.clone(),
+            scheme: self.scheme,
+            health: self.health.clone(),
             target,
             node: node.clone(),
         }
@@ -69,6 +117,8 @@ impl RaftNetworkFactory<TypeConfig> for HttpNetwork {
 /// A connection to one peer manager.
 pub struct Peer {
     client: reqwest::Client,
+    scheme: &'static str,
+    health: Arc<PeerHealth>,
     target: u64,
     node: BasicNode,
 }
@@ -96,7 +146,27 @@ impl Peer {
         Resp: DeserializeOwned,
         E: DeserializeOwned + Error,
     {
-        let url = format!("http://{}/raft/{path}", self.node.addr);
+        let result = self.send(path, request, timeout).await;
+        let answered = !matches!(
+            result,
+            Err(RPCError::Unreachable(_) | RPCError::Network(_) | RPCError::Timeout(_))
+        );
+        self.health.record(self.target, answered);
+        result
+    }
+
+    async fn send<Req, Resp, E>(
+        &self,
+        path: &'static str,
+        request: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, RpcError<E>>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+        E: DeserializeOwned + Error,
+    {
+        let url = format!("{}://{}/raft/{path}", self.scheme, self.node.addr);
         let response = self
             .client
             .post(url)

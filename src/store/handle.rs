@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use openraft::error::{ClientWriteError, Fatal, InitializeError, RaftError};
 use openraft::metrics::WaitError;
 use openraft::{BasicNode, ChangeMembers, ServerState};
@@ -32,6 +33,28 @@ pub struct StoreConfig {
     pub advertise_addr: String,
     /// The manager's clock: what its components stamp commands with.
     pub clock: Clock,
+    /// The client Raft RPCs to peers go through: `Some` (the node-to-node mTLS client) dials
+    /// `https://`; `None` dials plain `http://` (single-process tests).
+    pub peer_http: Option<reqwest::Client>,
+}
+
+/// How a follower hands the leader what only the leader can do: a write, a membership change.
+/// The node-to-node link implements it ([`crate::peer::forward`]); without one, a follower
+/// answers [`StoreError::NotLeader`].
+pub trait LeaderLink: Send + Sync + 'static {
+    /// Proposes `command` at the leader listening at `leader` (its Raft address).
+    fn propose(
+        &self,
+        leader: String,
+        command: Command,
+    ) -> BoxFuture<'static, Result<Executed, StoreError>>;
+    /// Asks the leader to add manager `raft_id` (listening at `addr`) as a voter.
+    fn add_manager(
+        &self,
+        leader: String,
+        raft_id: u64,
+        addr: String,
+    ) -> BoxFuture<'static, Result<(), StoreError>>;
 }
 
 /// Why a store operation failed; each message says what to do about it.
@@ -69,6 +92,14 @@ pub enum StoreError {
     Timeout { waited: Duration, what: String },
     #[error("the store is shut down; restart the manager")]
     ShutDown,
+    /// A majority of managers cannot be reached: nothing can be written until they are back.
+    #[error(
+        "no quorum: {detail}; writes are refused until a majority of managers can reach each other (start the stopped managers, or `swarmd run --force-new-cluster` on a survivor)"
+    )]
+    NoQuorum { detail: String },
+    /// The leader could not be reached over the node-to-node link.
+    #[error("forwarding to the leader at {leader}: {message}")]
+    Forward { leader: String, message: String },
 }
 
 /// What to do about a storage failure.
@@ -118,7 +149,20 @@ struct Inner {
     advertise_addr: String,
     db: Database,
     clock: Clock,
+    link: std::sync::OnceLock<Arc<dyn LeaderLink>>,
+    peers: Arc<crate::raft::PeerHealth>,
 }
+
+/// How long a write waits for a leader to be elected before answering "no quorum".
+const LEADER_WAIT: Duration = Duration::from_secs(2);
+
+/// A leader whose last acknowledgement from a majority is older than this has lost its quorum
+/// (heartbeats go out every 100 ms).
+const QUORUM_ACK_STALE_MS: u64 = 1_500;
+
+/// How long a forwarded write waits to be executed here after the leader committed it
+/// (read-your-writes).
+const CATCH_UP_WAIT: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -147,7 +191,11 @@ impl Store {
             .await
             .map_err(|e| StoreError::storage(format!("restoring {}", path.display()), e))?;
         let index = state_machine.index();
-        let network = HttpNetwork::new().map_err(|e| StoreError::Raft(e.into()))?;
+        let network = match config.peer_http {
+            Some(client) => HttpNetwork::tls(client),
+            None => HttpNetwork::new().map_err(|e| StoreError::Raft(e.into()))?,
+        };
+        let peers = network.health();
         let raft_config = raft::raft_config().map_err(|e| StoreError::Raft(e))?;
         let raft = Raft::new(
             config.node_id,
@@ -167,6 +215,8 @@ impl Store {
                 advertise_addr: config.advertise_addr,
                 db,
                 clock: config.clock,
+                link: std::sync::OnceLock::new(),
+                peers,
             }),
         })
     }
@@ -195,18 +245,121 @@ impl Store {
         }
     }
 
+    /// Connects this manager to the leader over the node-to-node link: from now on a follower
+    /// forwards writes instead of refusing them. Set once; later calls do nothing.
+    pub fn set_leader_link(&self, link: Arc<dyn LeaderLink>) {
+        let _ = self.inner.link.set(link);
+    }
+
     /// Replicates `command` as one Raft entry; returns once it is committed and executed here.
-    /// On a follower this fails with [`StoreError::NotLeader`] naming the leader.
+    /// A follower with a leader link forwards it to the leader and returns once it has executed
+    /// it too (a manager reads its own acknowledged writes); without a link it fails with
+    /// [`StoreError::NotLeader`] naming the leader.
     #[instrument(skip_all, fields(ops = command.ops.len(), raft.index))]
     pub async fn propose(&self, command: Command) -> Result<Executed, StoreError> {
-        let response = self
-            .inner
-            .raft
-            .client_write(command)
-            .await
-            .map_err(write_error)?;
+        if let Some(link) = self.inner.link.get()
+            && let Some(leader) = self.leader_elsewhere().await?
+        {
+            let executed = link.propose(leader, command).await?;
+            if let Executed::Ok { index, .. } = &executed {
+                tracing::Span::current().record("raft.index", index);
+                self.wait_executed(*index, CATCH_UP_WAIT).await?;
+            }
+            return Ok(executed);
+        }
+        self.propose_here(command).await
+    }
+
+    /// Proposes `command` on this node's Raft (the leader's side of a forwarded write); fails
+    /// with [`StoreError::NotLeader`] on a follower and [`StoreError::NoQuorum`] on a leader
+    /// that lost its majority.
+    pub async fn propose_here(&self, command: Command) -> Result<Executed, StoreError> {
+        self.check_quorum()?;
+        let write = self.inner.raft.client_write(command);
+        tokio::pin!(write);
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        let response = loop {
+            tokio::select! {
+                response = &mut write => break response.map_err(write_error)?,
+                _ = tick.tick() => self.check_quorum()?,
+            }
+        };
         tracing::Span::current().record("raft.index", response.log_id.index);
         Ok(response.data)
+    }
+
+    /// Fails when this node leads a group of several managers, no majority acknowledged it
+    /// lately, and the RPCs to enough of them fail: a write would wait forever. (A big entry
+    /// slow to replicate delays acknowledgements too, but its RPCs do not fail.)
+    fn check_quorum(&self) -> Result<(), StoreError> {
+        let metrics = self.inner.raft.metrics();
+        let m = metrics.borrow();
+        if m.state != ServerState::Leader {
+            return Ok(());
+        }
+        let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
+        let stale = m
+            .millis_since_quorum_ack
+            .filter(|ms| *ms > QUORUM_ACK_STALE_MS);
+        let Some(ms) = stale else {
+            return Ok(());
+        };
+        let answering = voters
+            .iter()
+            .filter(|id| **id == m.id || !self.inner.peers.failing(**id))
+            .count();
+        if voters.len() > 1 && answering * 2 <= voters.len() {
+            return Err(StoreError::NoQuorum {
+                detail: format!(
+                    "this manager leads {} managers, {answering} of them answer, and no majority acknowledged it for {ms} ms",
+                    voters.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The leader's Raft address when the leader is another manager; `None` when this node
+    /// leads. Waits up to [`LEADER_WAIT`] for an election.
+    async fn leader_elsewhere(&self) -> Result<Option<String>, StoreError> {
+        let me = self.inner.node_id;
+        let metrics = self
+            .inner
+            .raft
+            .wait(Some(LEADER_WAIT))
+            .metrics(|m| m.current_leader.is_some(), "a Raft leader")
+            .await
+            .map_err(|err| match err {
+                WaitError::Timeout(waited, _) => StoreError::NoQuorum {
+                    detail: format!("no leader was elected within {waited:?}"),
+                },
+                WaitError::ShuttingDown => StoreError::ShutDown,
+            })?;
+        match metrics.current_leader {
+            Some(leader) if leader != me => {
+                let addr = metrics
+                    .membership_config
+                    .membership()
+                    .get_node(&leader)
+                    .map(|node| node.addr.clone());
+                addr.map(Some).ok_or(StoreError::NotLeader {
+                    leader_id: Some(leader),
+                    leader_addr: None,
+                })
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Adds manager `raft_id` (its node-to-node address `addr`) to the Raft group as a voter,
+    /// at the leader wherever it is.
+    pub async fn add_manager(&self, raft_id: u64, addr: String) -> Result<(), StoreError> {
+        if let Some(link) = self.inner.link.get()
+            && let Some(leader) = self.leader_elsewhere().await?
+        {
+            return link.add_manager(leader, raft_id, addr).await;
+        }
+        self.add_voter(raft_id, addr).await
     }
 
     /// Runs `f` over the in-memory index (the read path). Keep `f` short: `apply` waits for it.
@@ -296,6 +449,17 @@ impl Store {
                 "nodes": nodes,
             },
         })
+    }
+
+    /// The node-to-node addresses of the managers in the Raft group (voters and learners).
+    pub fn manager_addrs(&self) -> Vec<String> {
+        let metrics = self.inner.raft.metrics();
+        let m = metrics.borrow();
+        m.membership_config
+            .membership()
+            .nodes()
+            .map(|(_, node)| node.addr.clone())
+            .collect()
     }
 
     /// The Raft RPC routes (`/raft/...`) to mount on this node's HTTP server.

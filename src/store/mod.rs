@@ -9,4 +9,4 @@ pub use crate::state::{
     Command, Conflict, Event, Executed, Index, ObjectRef, Op, Record, Rejection,
 };
 pub use crate::state::{command, index, record};
-pub use handle::{Store, StoreConfig, StoreError};
+pub use handle::{LeaderLink, Store, StoreConfig, StoreError};

@@ -52,6 +52,7 @@ impl Server {
             node_id: 1,
             advertise_addr: addr.to_string(),
             clock,
+            peer_http: None,
         })
         .await
         .expect("open store");

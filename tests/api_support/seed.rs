@@ -72,7 +72,7 @@ pub async fn task(
 
 /// POST with a raw JSON body; the status and the decoded body.
 pub async fn post(server: &Server, path: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
+    let response = swarm::client::Client::plain_http()
         .post(format!("{}{path}", server.url))
         .json(&body)
         .send()

@@ -26,7 +26,14 @@ impl Daemon {
         let _ = std::fs::remove_file(data_dir.join("api.addr"));
         let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_swarmd"))
-            .args([command, "--api-addr", "127.0.0.1:0", "--data-dir"])
+            .args([
+                command,
+                "--api-addr",
+                "127.0.0.1:0",
+                "--listen-addr",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(data_dir)
             .args(extra)
             .env("RUST_LOG", "info")
@@ -43,9 +50,43 @@ impl Daemon {
         daemon
     }
 
+    /// Starts `swarmd join` as a worker (which serves no API) and waits until it runs.
+    pub fn start_worker(data_dir: &Path, extra: &[&str]) -> Daemon {
+        let _ = std::fs::remove_file(data_dir.join("listen.addr"));
+        let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_swarmd"))
+            .args(["join", "--listen-addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("swarmd starts");
+        let mut daemon = Daemon {
+            child,
+            data_dir: data_dir.to_path_buf(),
+            host: String::new(),
+        };
+        daemon.wait_for_file("listen.addr");
+        daemon
+    }
+
+    /// The node-to-node address this node advertises (what `swarmd join` takes).
+    pub fn listen_addr(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("listen.addr"))
+            .expect("listen.addr")
+            .trim()
+            .to_owned()
+    }
+
     fn wait_for_address(&mut self) -> String {
+        self.wait_for_file("api.addr")
+    }
+
+    fn wait_for_file(&mut self, name: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
-        let path = self.data_dir.join("api.addr");
+        let path = self.data_dir.join(name);
         loop {
             if let Ok(text) = std::fs::read_to_string(&path)
                 && !text.trim().is_empty()

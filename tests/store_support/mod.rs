@@ -69,6 +69,7 @@ pub async fn open(dir: &Path, node_id: u64, addr: &str) -> Store {
         node_id,
         advertise_addr: addr.to_owned(),
         clock: swarm::clock::Clock::system(),
+        peer_http: None,
     })
     .await
     .expect("open store")

@@ -123,6 +123,12 @@ pub struct ClusterInfo {
     pub leader_addr: Option<String>,
     /// Whether this manager is the leader.
     pub is_leader: bool,
+    /// Raft ids of the managers that vote (a majority of them must be up to write).
+    #[serde(default)]
+    pub voters: Vec<u64>,
+    /// Raft ids of managers still catching up before they vote.
+    #[serde(default)]
+    pub learners: Vec<u64>,
     /// Current Raft term.
     pub term: Value,
     /// Log index of the last entry applied to the store.

@@ -29,6 +29,8 @@ pub struct DaemonConfig {
     pub node_name: Option<String>,
     /// `swarmd init`: create a new cluster, refusing a data dir that holds a node already.
     pub new_cluster: bool,
+    /// `swarmd run --force-new-cluster`: make this manager the only voter of a new Raft group.
+    pub force_new_cluster: bool,
 }
 
 /// Why the daemon stopped with an error.
@@ -60,6 +62,8 @@ pub enum DaemonError {
     Runtime(crate::agent::RuntimeError),
     #[error("this node's Node object `{0}` is missing from the store after registering it")]
     NodeMissing(String),
+    #[error("{0}")]
+    Recovery(#[from] crate::store::recovery::RecoveryError),
 }
 
 /// Runs the node until `shutdown` resolves: `swarmd up` is `init` (if new) then `run`.
@@ -86,6 +90,16 @@ pub async fn run(
                 source,
             })?;
     let bound = listener.local_addr().map_err(DaemonError::Serve)?;
+    // `--force-new-cluster`, or the first start after `swarmd restore`: before the Raft node
+    // starts, make this manager the only voter of a new group holding all its objects.
+    crate::store::recovery::prepare_start(
+        &config.data_dir,
+        identity.raft_id,
+        &bound.to_string(),
+        config.force_new_cluster,
+        clock,
+    )
+    .await?;
     let store = Store::open(StoreConfig {
         data_dir: config.data_dir.clone(),
         node_id: identity.raft_id,

@@ -103,6 +103,13 @@ pub fn load_node(data_dir: &Path) -> Result<Option<NodeMaterial>, PkiError> {
     }))
 }
 
+/// Keeps the CA's signing key (a manager that joined gets it, so it can admit nodes too).
+pub fn save_ca_key(data_dir: &Path, key_pem: &str) -> Result<(), PkiError> {
+    let dir = certificates_dir(data_dir);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    write_file(&dir.join(CA_KEY), key_pem.as_bytes(), 0o600)
+}
+
 /// The root CA with its signing key, if this node holds it.
 pub fn load_ca(data_dir: &Path) -> Result<Option<RootCa>, PkiError> {
     let dir = certificates_dir(data_dir);

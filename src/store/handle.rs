@@ -112,6 +112,8 @@ pub struct Store {
 
 struct Inner {
     raft: Raft,
+    /// The manager's data directory (the store's database, and the certificates beside it).
+    data_dir: PathBuf,
     index: Arc<RwLock<Index>>,
     events: broadcast::Sender<Event>,
     node_id: u64,
@@ -138,7 +140,7 @@ impl Store {
             .map_err(|e| {
                 StoreError::storage(format!("creating {}", config.data_dir.display()), e)
             })?;
-        let path = config.data_dir.join("swarm.db");
+        let path = config.data_dir.join(raft::db::DATABASE_FILE);
         let db = Database::open(&path)
             .await
             .map_err(|e| StoreError::storage(format!("opening {}", path.display()), e))?;
@@ -161,6 +163,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 raft,
+                data_dir: config.data_dir,
                 index,
                 events,
                 node_id: config.node_id,
@@ -169,6 +172,11 @@ impl Store {
                 clock: config.clock,
             }),
         })
+    }
+
+    /// The manager's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.inner.data_dir
     }
 
     /// The manager's clock (see [`crate::clock`]).

@@ -17,7 +17,8 @@ pub use error::{ClientError, UnsupportedScheme};
 pub use ops::{LogStream, TaskFilter};
 
 use wire::{
-    API_PREFIX, ApplyBody, ApplyOutcome, ClusterInfo, DataBody, ErrorBody, JoinTokens, Record,
+    API_PREFIX, ApplyBody, ApplyOutcome, ClusterBackup, ClusterInfo, DataBody, ErrorBody,
+    JoinTokens, Record,
 };
 
 /// Default manager address (`swarmd up` listens there).
@@ -177,6 +178,12 @@ impl Client {
     pub async fn rotate_join_token(&self, role: &str) -> Result<JoinTokens, ClientError> {
         let path = format!("/cluster/join-tokens/{}/rotate", encode(role));
         self.json(self.request(Method::POST, &path)).await
+    }
+
+    /// `GET /v1/cluster/backup`: every object (secrets in clear) and the root CA key.
+    pub async fn cluster_backup(&self) -> Result<ClusterBackup, ClientError> {
+        self.json(self.request(Method::GET, "/cluster/backup"))
+            .await
     }
 
     /// `GET /v1/events`: follows the event stream; subscribed once this returns.

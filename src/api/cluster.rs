@@ -2,18 +2,21 @@
 //!
 //! - `GET /v1/cluster/join-tokens`: both join tokens ([`JoinTokens`]);
 //! - `POST /v1/cluster/join-tokens/{worker|manager}/rotate`: a new secret for that role (one
-//!   Raft write; the old token admits no new node), answering both tokens.
+//!   Raft write; the old token admits no new node), answering both tokens;
+//! - `GET /v1/cluster/backup`: every object, secrets in clear, and the root CA key
+//!   ([`ClusterBackup`]), for `swarmctl cluster backup` and `swarmd restore`.
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use model::Kind;
 use serde_json::{Map, Value, json};
-use wire::{ClusterInfo, JoinTokens};
+use wire::{ClusterBackup, ClusterInfo, JoinTokens};
 
 use super::{ApiError, ApiState};
 use crate::pki::Role;
 use crate::pki::cluster::{self as security, ClusterError};
+use crate::store::recovery::RecoveryError;
 
 /// Health and cluster routes.
 pub fn routes() -> Router<ApiState> {
@@ -22,6 +25,22 @@ pub fn routes() -> Router<ApiState> {
         .route("/v1/cluster", get(cluster))
         .route("/v1/cluster/join-tokens", get(join_tokens))
         .route("/v1/cluster/join-tokens/{role}/rotate", post(rotate))
+        .route("/v1/cluster/backup", get(backup))
+}
+
+/// The whole state as this manager holds it. Served by managers only (workers serve no API);
+/// the answer holds every secret and the CA key.
+async fn backup(State(state): State<ApiState>) -> Result<Json<ClusterBackup>, ApiError> {
+    Ok(Json(crate::store::recovery::backup(&state.store)?))
+}
+
+impl From<RecoveryError> for ApiError {
+    fn from(err: RecoveryError) -> ApiError {
+        match err {
+            RecoveryError::NoCaKey(_) => ApiError::Unavailable(err.to_string()),
+            _ => ApiError::Internal(err.to_string()),
+        }
+    }
 }
 
 async fn join_tokens(State(state): State<ApiState>) -> Result<Json<JoinTokens>, ApiError> {

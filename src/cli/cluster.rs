@@ -1,4 +1,5 @@
-//! `swarmctl cluster info`, `swarmctl cluster join-token` and `swarmctl events`.
+//! `swarmctl cluster info`, `swarmctl cluster join-token`, `swarmctl cluster backup` and
+//! `swarmctl events`.
 
 use super::error::Result;
 use crate::client::Client;
@@ -11,6 +12,17 @@ pub enum ClusterCommand {
     Info,
     /// Print (or rotate) the token that joins a node as a worker or a manager.
     JoinToken(JoinTokenArgs),
+    /// Write the whole cluster state to FILE: every object, SECRETS IN CLEAR, and the root CA
+    /// key. The file is created with mode 0600; keep it like a private key. Restore it with
+    /// `swarmd restore FILE --data-dir DIR`.
+    Backup(BackupArgs),
+}
+
+/// `swarmctl cluster backup FILE`.
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    /// Where to write the backup (replaced atomically; mode 0600).
+    pub file: std::path::PathBuf,
 }
 
 /// `swarmctl cluster join-token worker|manager [-q] [--rotate]`.
@@ -62,6 +74,7 @@ pub async fn run(client: &Client, command: ClusterCommand, output: Output) -> Re
             })?;
         }
         ClusterCommand::JoinToken(args) => join_token(client, args, output).await?,
+        ClusterCommand::Backup(args) => super::backup::run(client, &args.file, output).await?,
     }
     Ok(0)
 }

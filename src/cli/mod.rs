@@ -25,6 +25,7 @@ macro_rules! outln {
 
 mod apply;
 mod args;
+mod backup;
 mod cluster;
 mod data;
 mod error;

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use super::{DaemonConfig, RuntimeKind, Start, run, signals};
+use super::{DaemonConfig, DaemonError, RuntimeKind, Start, identity, run, signals};
+use crate::store::recovery;
 
 /// swarmd — the swarm node daemon (manager and worker).
 #[derive(Debug, Parser)]
@@ -27,7 +28,37 @@ pub enum SwarmdCommand {
     /// manager, as the token says, and run.
     Join(JoinArgs),
     /// Run a node that was initialised or joined before.
-    Run(RunArgs),
+    Run(ResumeArgs),
+    /// Write a new data directory from a `swarmctl cluster backup` file: the cluster's objects
+    /// and root CA, as a new single-manager cluster this node runs; then exit. Start it with
+    /// `swarmd run --data-dir DIR`. Workers rejoin with the certificates they hold.
+    Restore(RestoreArgs),
+}
+
+/// `swarmd run` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Make this manager the only manager of a new cluster holding all its objects, when the
+    /// others are lost for good (no quorum). Workers keep their certificates; do not start the
+    /// other old managers again with their data directories.
+    #[arg(long)]
+    pub force_new_cluster: bool,
+}
+
+/// `swarmd restore` arguments.
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// The backup file `swarmctl cluster backup` wrote.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// A new, empty directory for the restored node (refused if it holds a node).
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The name `node ls` shows for the restored node (default: the hostname).
+    #[arg(long)]
+    pub node_name: Option<String>,
 }
 
 /// `--data-dir`.
@@ -151,7 +182,12 @@ pub fn main() -> i32 {
                 };
                 run(config, signals()).await
             }
-            SwarmdCommand::Run(args) => run(config(args, None, None), signals()).await,
+            SwarmdCommand::Run(args) => {
+                let mut config = config(args.run, None, None);
+                config.force_new_cluster = args.force_new_cluster;
+                run(config, signals()).await
+            }
+            SwarmdCommand::Restore(args) => restore(args).await,
             SwarmdCommand::Up(args) => {
                 let watch = args.watch;
                 run(config(args.run, watch, Some(args.name)), signals()).await
@@ -179,5 +215,33 @@ fn config(args: RunArgs, watch: Option<PathBuf>, name: Option<NodeName>) -> Daem
         node_name,
         labels: labels.into_iter().collect(),
         start: Start::Resume,
+        force_new_cluster: false,
     }
+}
+
+/// `swarmd restore`: checks the file and the data dir before writing anything.
+async fn restore(args: RestoreArgs) -> Result<(), DaemonError> {
+    let backup = recovery::read_backup(&args.file)?;
+    recovery::ensure_unused(&args.data_dir)?;
+    let identity = identity::create(&args.data_dir, args.node_name.as_deref())?;
+    let _lock = identity::lock(&args.data_dir)?;
+    let now = crate::clock::Clock::system().now();
+    let restored = recovery::restore(
+        &backup,
+        &args.data_dir,
+        &identity.node_id,
+        identity.raft_id,
+        now,
+    )
+    .await?;
+    eprintln!(
+        "swarmd: restored {} objects of cluster {} (Raft index {}) into {} as manager {}; start it with `swarmd run --data-dir {}`",
+        restored.objects,
+        restored.cluster_id,
+        restored.raft_index,
+        args.data_dir.display(),
+        identity.node_name,
+        args.data_dir.display()
+    );
+    Ok(())
 }

@@ -39,6 +39,16 @@ pub(super) async fn run(
         .ok_or_else(|| DaemonError::NoCaKey(data_dir.display().to_string()))?;
     let api_listener = bind(config.api_addr, "--api-addr").await?;
     let bound = api_listener.local_addr().map_err(DaemonError::Serve)?;
+    // `--force-new-cluster`, or the first start after `swarmd restore`: before the Raft node
+    // starts, make this manager the only voter of a new group holding all its objects.
+    crate::store::recovery::prepare_start(
+        data_dir,
+        identity.raft_id,
+        &advertise,
+        config.force_new_cluster,
+        clock,
+    )
+    .await?;
     let store = Store::open(StoreConfig {
         data_dir: data_dir.clone(),
         node_id: identity.raft_id,

@@ -43,6 +43,8 @@ pub struct DaemonConfig {
     pub labels: BTreeMap<String, String>,
     /// How this start begins: resume, create a cluster, or join one.
     pub start: Start,
+    /// `swarmd run --force-new-cluster`: make this manager the only voter of a new Raft group.
+    pub force_new_cluster: bool,
 }
 
 /// What a start does before the node runs.
@@ -94,6 +96,8 @@ pub enum DaemonError {
         "this manager holds no CA key ({0}), so it cannot admit joining nodes; restore DATA_DIR/certificates"
     )]
     NoCaKey(String),
+    #[error("{0}")]
+    Recovery(#[from] crate::store::recovery::RecoveryError),
 }
 
 /// Runs the node until `shutdown` resolves: `swarmd up` is `init` (if new) then `run`.

@@ -13,6 +13,9 @@ use super::{LogId, StoredMembership};
 use crate::state::Record;
 use crate::state::index::Change;
 
+/// The database's file name inside a manager's data directory.
+pub const DATABASE_FILE: &str = "swarm.db";
+
 /// Why a read or write of the database failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

@@ -15,9 +15,10 @@ use tracing::instrument;
 use super::db::{Database, DbError, MetaTable, to_sql};
 use super::{Entry, LogId, StorageError, TypeConfig};
 
-const VOTE: &str = "vote";
-const COMMITTED: &str = "committed";
-const LAST_PURGED: &str = "last_purged";
+// Keys of `raft_meta` (recovery rewrites them when it starts a new group from a data dir).
+pub(super) const VOTE: &str = "vote";
+pub(super) const COMMITTED: &str = "committed";
+pub(super) const LAST_PURGED: &str = "last_purged";
 
 /// The SQLite-backed Raft log. Cloning is cheap (pool handles); clones serve as log readers
 /// for replication tasks.

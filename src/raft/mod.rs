@@ -5,6 +5,7 @@
 pub mod db;
 pub mod log_store;
 pub mod network;
+pub mod recovery;
 pub mod snapshot;
 pub mod state_machine;
 

@@ -143,6 +143,8 @@ pub struct Store {
 
 struct Inner {
     raft: Raft,
+    /// The manager's data directory (the store's database, and the certificates beside it).
+    data_dir: PathBuf,
     index: Arc<RwLock<Index>>,
     events: broadcast::Sender<Event>,
     node_id: u64,
@@ -182,7 +184,7 @@ impl Store {
             .map_err(|e| {
                 StoreError::storage(format!("creating {}", config.data_dir.display()), e)
             })?;
-        let path = config.data_dir.join("swarm.db");
+        let path = config.data_dir.join(raft::db::DATABASE_FILE);
         let db = Database::open(&path)
             .await
             .map_err(|e| StoreError::storage(format!("opening {}", path.display()), e))?;
@@ -209,6 +211,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 raft,
+                data_dir: config.data_dir,
                 index,
                 events,
                 node_id: config.node_id,
@@ -219,6 +222,11 @@ impl Store {
                 peers,
             }),
         })
+    }
+
+    /// The manager's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.inner.data_dir
     }
 
     /// The manager's clock (see [`crate::clock`]).

@@ -4,6 +4,7 @@
 //! one way: store → raft → state.
 
 pub mod handle;
+pub mod recovery;
 
 pub use crate::state::{
     Command, Conflict, Event, Executed, Index, ObjectRef, Op, Record, Rejection,

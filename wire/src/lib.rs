@@ -2,6 +2,7 @@
 //! bodies, list rows, the error body, events, and the manager↔agent session messages. The
 //! server, the CLI's client and the agent all import it; it imports no server module.
 
+pub mod backup;
 pub mod bodies;
 pub mod error;
 pub mod events;
@@ -17,6 +18,7 @@ pub mod tasks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use backup::{BACKUP_FORMAT, BackupCa, BackupHeader, ClusterBackup};
 pub use bodies::{
     ApplyBody, ClusterInfo, DataBody, JoinTokens, NodeUpdateBody, ObjectChange, ScaleBody,
     UpdateBody, VersionBody,

@@ -158,10 +158,17 @@ fn killing_the_leader_elects_another_that_takes_writes_and_loses_none() {
 }
 
 #[test]
-fn losing_the_majority_is_answered_promptly_as_no_quorum() {
+fn losing_the_majority_is_answered_promptly_and_force_new_cluster_recovers() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut managers = three_managers(tmp.path());
+    assert!(create_secret(&managers[1], tmp.path(), "before_loss"));
     let survivor = managers.remove(0);
+    // Force-new-cluster keeps what the survivor holds: let it hold the write first.
+    eventually(Duration::from_secs(10), "the write on the survivor", || {
+        secret_names(&survivor, tmp.path())
+            .contains(&"before_loss".to_owned())
+            .then_some(())
+    });
     for manager in managers {
         manager.kill9();
     }
@@ -183,6 +190,20 @@ fn losing_the_majority_is_answered_promptly_as_no_quorum() {
     // Reads still come from the survivor's store.
     let out = survivor.ctl(tmp.path(), &["secret", "ls"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // The survivor becomes a new single-manager cluster with everything it held.
+    let data = survivor.data_dir.clone();
+    let status = survivor.terminate();
+    assert!(status.success(), "clean stop: {status}");
+    let reborn = Daemon::start("run", &data, &["--runtime", "none", "--force-new-cluster"]);
+    assert_eq!(
+        info(&reborn, tmp.path())["voters"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(create_secret(&reborn, tmp.path(), "after_recovery"));
+    let names = secret_names(&reborn, tmp.path());
+    assert!(names.contains(&"before_loss".to_owned()), "{names:?}");
+    assert!(names.contains(&"after_recovery".to_owned()), "{names:?}");
 }
 
 /// `swarmd join` that must fail; returns its stderr, and checks it left no node behind.

@@ -123,13 +123,17 @@ async fn remove(
                 ),
             ));
         }
+        let mut ops = vec![Op::Delete {
+            kind: Kind::Node,
+            id: record.id.clone(),
+            expected_version: Some(record.version),
+        }];
+        // Its certificate stays valid until it expires: refuse it from now on, on every
+        // manager, in the same write.
+        ops.extend(crate::pki::cluster::refuse_op(index, &status.node_id));
         let command = Command {
             at: state.store.clock().now(),
-            ops: vec![Op::Delete {
-                kind: Kind::Node,
-                id: record.id.clone(),
-                expected_version: Some(record.version),
-            }],
+            ops,
         };
         Ok((record.clone(), command))
     })?;

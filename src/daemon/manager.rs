@@ -33,7 +33,7 @@ pub(super) async fn run(
     let data_dir = &config.data_dir;
     let refused = Arc::new(RefusedNodes::default());
     let server_tls = tls::server_config(material.tls(refused.clone()))?;
-    let peers = PeerClient::new(tls::client_config(material.tls(refused))?)
+    let peers = PeerClient::new(tls::client_config(material.tls(refused.clone()))?)
         .map_err(DaemonError::PeerClient)?;
     let ca = crate::pki::files::load_ca(data_dir)?
         .ok_or_else(|| DaemonError::NoCaKey(data_dir.display().to_string()))?;
@@ -61,6 +61,11 @@ pub(super) async fn run(
     store.set_leader_link(Arc::new(link.clone()));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(crate::pki::cluster::follow_removed_nodes(
+        store.clone(),
+        refused,
+        stop_rx.clone(),
+    ));
     let peer_app = node_to_node_routes(&store, ca);
     let peer_server = tokio::spawn(crate::peer::serve(
         peer_listener,

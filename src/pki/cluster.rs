@@ -24,6 +24,10 @@ pub struct ClusterSecurity {
     pub ca_digest: String,
     /// The current join-token secret of each role.
     pub join_secrets: JoinSecrets,
+    /// Node ids of removed nodes: their certificates are refused at the handshake, though the
+    /// CA signed them and they have not expired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_nodes: Vec<String>,
 }
 
 impl ClusterSecurity {
@@ -87,6 +91,7 @@ pub async fn ensure(store: &Store, node: &NodeMaterial) -> Result<(), ClusterErr
         ca_cert_pem: node.ca_cert_pem.clone(),
         ca_digest: super::ca_digest(&node.ca_cert),
         join_secrets: JoinSecrets::generate()?,
+        removed_nodes: Vec::new(),
     };
     let command = Command {
         at: store.clock().now(),
@@ -134,6 +139,51 @@ pub async fn rotate(store: &Store, role: Role) -> Result<JoinTokens, ClusterErro
     match apply::propose(store, command).await? {
         Executed::Ok { .. } => Ok(security.tokens()),
         Executed::Rejected(rejection) => Err(rejection.into()),
+    }
+}
+
+/// The op that adds `node_id` to the removed nodes (to go in the same command as the Node's
+/// deletion), or `None` when there is no cluster object or it lists the node already.
+pub fn refuse_op(index: &crate::store::Index, node_id: &str) -> Option<Op> {
+    let record = index.find(Kind::Cluster, None, CLUSTER_OBJECT)?;
+    let mut security: ClusterSecurity = record.spec_as().ok()?;
+    if node_id.is_empty() || security.removed_nodes.iter().any(|id| id == node_id) {
+        return None;
+    }
+    security.removed_nodes.push(node_id.to_owned());
+    Some(Op::Update {
+        kind: Kind::Cluster,
+        id: record.id.clone(),
+        expected_version: record.version,
+        metadata: record.metadata.clone(),
+        spec: serde_json::to_value(&security).ok()?,
+    })
+}
+
+/// Keeps `refused` equal to the cluster object's removed nodes until `stop` turns true (every
+/// manager runs it, so a removed node is refused by all of them).
+pub async fn follow_removed_nodes(
+    store: Store,
+    refused: std::sync::Arc<super::tls::RefusedNodes>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut events = store.subscribe();
+    loop {
+        if let Ok(Some((security, _))) = read(&store) {
+            refused.replace(security.removed_nodes);
+        }
+        loop {
+            let event = tokio::select! {
+                _ = stop.wait_for(|stop| *stop) => return,
+                event = events.recv() => event,
+            };
+            match event {
+                Ok(crate::store::Event::Commit { .. })
+                | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
     }
 }
 

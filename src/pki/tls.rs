@@ -42,6 +42,15 @@ impl RefusedNodes {
     }
 }
 
+impl RefusedNodes {
+    /// Refuses exactly `node_ids` from now on.
+    pub fn replace(&self, node_ids: impl IntoIterator<Item = String>) {
+        if let Ok(mut ids) = self.node_ids.write() {
+            *ids = node_ids.into_iter().collect();
+        }
+    }
+}
+
 impl Refusals for RefusedNodes {
     fn is_refused(&self, peer: &PeerIdentity) -> bool {
         // A poisoned lock refuses everyone: failing closed is the safe side.

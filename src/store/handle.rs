@@ -158,9 +158,14 @@ struct Inner {
 /// How long a write waits for a leader to be elected before answering "no quorum".
 const LEADER_WAIT: Duration = Duration::from_secs(2);
 
-/// A leader whose last acknowledgement from a majority is older than this has lost its quorum
-/// (heartbeats go out every 100 ms).
+/// A leader whose last acknowledgement from a majority is older than this, while connections
+/// to a majority are refused, has lost its quorum (heartbeats go out every 100 ms).
 const QUORUM_ACK_STALE_MS: u64 = 1_500;
+
+/// A leader unacknowledged by a majority for this long has lost its quorum whatever the
+/// reason (a partition: packets vanish, nothing is refused). Under 5 s, so a write without
+/// quorum is answered within 5 s.
+const QUORUM_ACK_LOST_MS: u64 = 4_000;
 
 /// How long a forwarded write waits to be executed here after the leader committed it
 /// (read-your-writes).
@@ -316,7 +321,7 @@ impl Store {
             .iter()
             .filter(|id| **id == m.id || !self.inner.peers.failing(**id))
             .count();
-        if voters.len() > 1 && answering * 2 <= voters.len() {
+        if voters.len() > 1 && (answering * 2 <= voters.len() || ms > QUORUM_ACK_LOST_MS) {
             return Err(StoreError::NoQuorum {
                 detail: format!(
                     "this manager leads {} managers, {answering} of them answer, and no majority acknowledged it for {ms} ms",

@@ -138,24 +138,30 @@ enum Found {
 }
 
 fn find(index: &Index, node_id: &str, name: &str) -> Found {
-    let status_of =
-        |record: &crate::store::Record| record.status_as::<NodeStatus>().unwrap_or_default();
+    let holder = |record: &crate::store::Record| {
+        record
+            .status_as::<NodeStatus>()
+            .map(|status| status.node_id)
+            .unwrap_or_default()
+    };
+    // The usual case, by name (indexed): the node's own record, or one made for it unclaimed.
+    let named = index.find(Kind::Node, None, name);
+    if let Some(record) = named {
+        let claimed_by = holder(record);
+        if claimed_by.is_empty() || claimed_by == node_id {
+            return Found::Record(record.id.clone());
+        }
+    }
+    // A node that changed its name keeps its record: found by the node id it holds.
     if let Some(record) = index
         .list(Kind::Node)
         .into_iter()
-        .find(|record| status_of(record).node_id == node_id)
+        .find(|record| holder(record) == node_id)
     {
         return Found::Record(record.id.clone());
     }
-    match index.find(Kind::Node, None, name) {
-        Some(record) => {
-            let holder = status_of(record).node_id;
-            if holder.is_empty() {
-                Found::Record(record.id.clone())
-            } else {
-                Found::Taken(holder)
-            }
-        }
+    match named {
+        Some(record) => Found::Taken(holder(record)),
         None => Found::None,
     }
 }

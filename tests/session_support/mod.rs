@@ -68,9 +68,9 @@ pub struct Manager {
     tasks: Vec<JoinHandle<()>>,
 }
 
-pub fn dispatcher_config() -> DispatcherConfig {
+pub fn dispatcher_config(heartbeat: Duration) -> DispatcherConfig {
     DispatcherConfig {
-        heartbeat: HEARTBEAT,
+        heartbeat,
         ..DispatcherConfig::default()
     }
 }
@@ -78,6 +78,11 @@ pub fn dispatcher_config() -> DispatcherConfig {
 impl Manager {
     /// Starts manager `raft_id` in `dir` (not yet in any cluster).
     pub async fn start(dir: &Path, raft_id: u64, cut: &Cut) -> Manager {
+        Manager::start_with(dir, raft_id, cut, HEARTBEAT).await
+    }
+
+    /// [`Manager::start`] with agents told to beat every `heartbeat`.
+    pub async fn start_with(dir: &Path, raft_id: u64, cut: &Cut, heartbeat: Duration) -> Manager {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         let store = Store::open(StoreConfig {
@@ -89,8 +94,11 @@ impl Manager {
         .await
         .expect("open store");
         let heartbeats = Heartbeats::default();
-        let sessions =
-            session::SessionService::new(store.clone(), heartbeats.clone(), dispatcher_config());
+        let sessions = session::SessionService::new(
+            store.clone(),
+            heartbeats.clone(),
+            dispatcher_config(heartbeat),
+        );
         let cut = cut.clone();
         let dead = Arc::new(AtomicBool::new(false));
         let app = router(ApiState::new(store.clone()))
@@ -129,7 +137,7 @@ impl Manager {
         });
         let runner = RunnerConfig {
             settings: controllers::Settings {
-                node_down_grace_ms: 3 * HEARTBEAT.as_millis() as i64,
+                node_down_grace_ms: 3 * heartbeat.as_millis() as i64,
                 ..controllers::Settings::default()
             },
             ..RunnerConfig::default()
@@ -138,7 +146,7 @@ impl Manager {
         let liveness = tokio::spawn(liveness::run(
             store.clone(),
             heartbeats,
-            HEARTBEAT,
+            heartbeat,
             until(stopped.clone()),
         ));
         Manager {
@@ -154,7 +162,12 @@ impl Manager {
 
     /// A one-manager cluster.
     pub async fn single(dir: &Path, cut: &Cut) -> Manager {
-        let manager = Manager::start(dir, 1, cut).await;
+        Manager::single_with(dir, cut, HEARTBEAT).await
+    }
+
+    /// [`Manager::single`] with agents told to beat every `heartbeat`.
+    pub async fn single_with(dir: &Path, cut: &Cut, heartbeat: Duration) -> Manager {
+        let manager = Manager::start_with(dir, 1, cut, heartbeat).await;
         manager.store.initialize_single().await.expect("initialize");
         manager.store.wait_leader(DEADLINE).await.expect("leader");
         manager

@@ -51,7 +51,9 @@ pub async fn run(store: Store, mut queue: mpsc::Receiver<Job>, window: Duration)
             pending.add(job.reports);
             waiting.push(job.done);
             // The window's end (Err) or the last sender gone (None) closes the batch.
-            next = timeout_at(window_end, queue.recv()).await.unwrap_or_default();
+            next = timeout_at(window_end, queue.recv())
+                .await
+                .unwrap_or_default();
         }
         let mut written = false;
         for _ in 0..ATTEMPTS {

@@ -7,7 +7,10 @@ mod session_support;
 use model::{NodeState, NodeStatus};
 use serde_json::Value;
 use session_support::*;
-use wire::{OpenSession, SESSION_VERSION};
+use swarm::dispatcher::session;
+use swarm::peer::Caller;
+use swarm::pki::{PeerIdentity, Role};
+use wire::{OpenSession, SESSION_VERSION, SessionOpened};
 
 /// Three managers, manager 1 leading.
 async fn three(dirs: &[tempfile::TempDir; 3], cut: &Cut) -> Vec<Manager> {
@@ -63,6 +66,33 @@ async fn a_follower_refuses_a_session_and_names_the_leader() {
         .await
         .expect("post");
     assert_eq!(response.status().as_u16(), 403);
+
+    // Through the node-to-node listener the identity comes as its `Caller` extension.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let caller = Caller(Some(PeerIdentity {
+        node_id: "id-w1".into(),
+        role: Role::Worker,
+        cluster_id: "test-cluster".into(),
+    }));
+    let app = session::routes(managers[0].sessions.clone()).layer(axum::Extension(caller));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let opened: SessionOpened = reqwest::Client::new()
+        .post(format!("http://{addr}/v1/session/open"))
+        .json(&open)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("opened");
+    assert_eq!(managers[0].node("w1").expect("w1").0.id, opened.node_id);
+    assert_eq!(opened.managers.addrs.len(), 3);
+    server.abort();
     for manager in managers {
         manager.kill().await;
     }

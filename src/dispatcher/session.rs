@@ -4,8 +4,8 @@
 //! heartbeats, which stay in this manager's memory. A follower answers `not_leader` with the
 //! leader's address, so the agent moves there.
 //!
-//! [`routes`] is plain axum: the node-to-node listener mounts it and puts the caller's
-//! certificate identity in each request as an `Extension<PeerIdentity>`.
+//! [`routes`] is plain axum: the node-to-node listener mounts it and records the caller's
+//! certificate identity in each request (its [`crate::peer::Caller`] extension).
 
 mod error;
 mod reports;
@@ -14,10 +14,11 @@ mod stream;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use model::NodeRole;
 use tokio::sync::{mpsc, watch};
 use wire::{HeartbeatAck, OpenSession, SESSION_VERSION, SessionOpened, TaskReports};
@@ -212,7 +213,8 @@ fn period_ms(config: &DispatcherConfig) -> u64 {
 }
 
 /// The session routes (`/v1/session/...`), for the node-to-node listener. Every request must
-/// carry an `Extension<PeerIdentity>` (the listener's mTLS layer adds it).
+/// carry the caller's certificate identity (the listener's `Caller` extension, or an
+/// `Extension<PeerIdentity>`); workers and managers alike may hold a session.
 pub fn routes(service: SessionService) -> Router {
     Router::new()
         .route("/v1/session/open", post(open))
@@ -222,11 +224,27 @@ pub fn routes(service: SessionService) -> Router {
         .with_state(service)
 }
 
-type Peer = Option<Extension<PeerIdentity>>;
+/// The caller's certificate identity, as the node-to-node listener records it
+/// ([`crate::peer::server::Caller`]) or as a test layer puts it (`Extension<PeerIdentity>`).
+struct Peer(Option<PeerIdentity>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Peer, Self::Rejection> {
+        let direct = parts.extensions.get::<PeerIdentity>().cloned();
+        let caller = || {
+            parts
+                .extensions
+                .get::<crate::peer::server::Caller>()
+                .and_then(|caller| caller.0.clone())
+        };
+        Ok(Peer(direct.or_else(caller)))
+    }
+}
 
 fn identity(peer: Peer) -> Result<PeerIdentity, SessionError> {
-    peer.map(|Extension(peer)| peer)
-        .ok_or(SessionError::Unauthenticated)
+    peer.0.ok_or(SessionError::Unauthenticated)
 }
 
 async fn open(

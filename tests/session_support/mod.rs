@@ -90,6 +90,7 @@ impl Manager {
             node_id: raft_id,
             advertise_addr: addr.clone(),
             clock: Clock::system(),
+            peer_http: None,
         })
         .await
         .expect("open store");

@@ -30,6 +30,8 @@ pub fn compute(index: &Index, node_id: &str) -> Assignments {
 pub struct Cache {
     /// [`Index::changed`] of the kinds an assignment reads besides its task.
     stamp: [u64; 4],
+    /// [`Index::changed`] of tasks when last updated (`None`: never updated).
+    tasks_stamp: Option<u64>,
     /// Per task id: the record version it was computed at, and the assignment (`None`: the
     /// task is not this node's).
     tasks: HashMap<String, (u64, Option<Arc<TaskAssignment>>)>,
@@ -48,6 +50,13 @@ impl Cache {
         let stamp = READ_KINDS.map(|kind| index.changed(kind));
         // Another kind moved: every entry is recomputed, but only real differences count.
         let recompute_all = stamp != self.stamp;
+        let tasks_stamp = Some(index.changed(Kind::Task));
+        // A commit that touched none of what assignments read (a node's status, a stack's
+        // bookkeeping) costs nothing, however many tasks and sessions there are.
+        if !recompute_all && tasks_stamp == self.tasks_stamp {
+            return false;
+        }
+        self.tasks_stamp = tasks_stamp;
         self.stamp = stamp;
         let mut changed = false;
         let mut previous = std::mem::take(&mut self.tasks);

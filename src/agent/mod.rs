@@ -14,6 +14,7 @@ mod logs;
 pub mod names;
 mod network_book;
 pub mod runtime;
+pub mod session;
 pub mod sim;
 pub mod step;
 mod supervisor;
@@ -22,6 +23,7 @@ mod worker;
 pub use docker::DockerRuntime;
 pub use error::RuntimeError;
 pub use runtime::{ContainerRuntime, LogLine, NodeInfo, Observed, OutputStream};
+pub use session::{Backoff, SessionClient, SessionClientError};
 pub use sim::SimRuntime;
 pub use supervisor::Agent;
 

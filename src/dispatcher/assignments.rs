@@ -1,12 +1,12 @@
 //! What one node should run, computed from the store: its tasks and exactly the networks,
 //! secrets and configs those tasks need (DESIGN §4: nothing else reaches a node).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use model::service::FileRef;
 use model::{ConfigSpec, Kind, NetworkSpec, SecretSpec, SharedSpecs, TaskSpec, TaskStatus};
-use wire::{Assignments, FileData, NetworkAttachment, TaskAssignment};
+use wire::{AssignmentChanges, Assignments, FileData, NetworkAttachment, TaskAssignment};
 
 use crate::apply::{LABEL_CONTENT_HASH, content_hash, lookup};
 use crate::store::{Index, Record};
@@ -24,16 +24,21 @@ pub fn compute(index: &Index, node_id: &str) -> Assignments {
 
 /// A node's assignments kept from one commit to the next, so a commit costs what it changed: a
 /// task's entry is recomputed only when its record's version moved, or when a service, network,
-/// secret or config (what an assignment also reads) changed.
+/// secret or config (what an assignment also reads) changed. It also remembers which tasks
+/// changed since [`Cache::take_changes`] last ran (what a session sends as an increment).
 #[derive(Debug, Default)]
 pub struct Cache {
     /// [`Index::changed`] of the kinds an assignment reads besides its task.
     stamp: [u64; 4],
+    /// [`Index::changed`] of tasks when last updated (`None`: never updated).
+    tasks_stamp: Option<u64>,
     /// Per task id: the record version it was computed at, and the assignment (`None`: the
     /// task is not this node's).
     tasks: HashMap<String, (u64, Option<Arc<TaskAssignment>>)>,
     /// One copy of each service spec the assignments carry (the agent's workers share it too).
     specs: SharedSpecs,
+    /// Tasks whose assignment changed (appeared, changed or went) since the last take.
+    dirty: BTreeSet<String>,
 }
 
 /// The kinds besides tasks that [`assignment`] reads.
@@ -43,27 +48,40 @@ impl Cache {
     /// Brings the cache up to `index`; false when the node's assignments stayed as they were.
     pub fn update(&mut self, index: &Index, node_id: &str) -> bool {
         let stamp = READ_KINDS.map(|kind| index.changed(kind));
-        let mut changed = stamp != self.stamp;
-        if changed {
-            self.tasks.clear();
-            self.stamp = stamp;
+        // Another kind moved: every entry is recomputed, but only real differences count.
+        let recompute_all = stamp != self.stamp;
+        let tasks_stamp = Some(index.changed(Kind::Task));
+        // A commit that touched none of what assignments read (a node's status, a stack's
+        // bookkeeping) costs nothing, however many tasks and sessions there are.
+        if !recompute_all && tasks_stamp == self.tasks_stamp {
+            return false;
         }
+        self.tasks_stamp = tasks_stamp;
+        self.stamp = stamp;
+        let mut changed = false;
         let mut previous = std::mem::take(&mut self.tasks);
         for record in index.list(Kind::Task) {
             let entry = match previous.remove(&record.id) {
-                Some(entry) if entry.0 == record.version => entry,
+                Some(entry) if entry.0 == record.version && !recompute_all => entry,
                 old => {
                     let new = assignment(index, record, node_id, &mut self.specs).map(Arc::new);
-                    changed |= old.and_then(|(_, before)| before) != new;
+                    if old.and_then(|(_, before)| before) != new {
+                        changed = true;
+                        self.dirty.insert(record.id.clone());
+                    }
                     (record.version, new)
                 }
             };
             self.tasks.insert(record.id.clone(), entry);
         }
-        let removed = previous.values().any(|(_, a)| a.is_some());
-        drop(previous);
+        for (id, (_, gone)) in previous {
+            if gone.is_some() {
+                changed = true;
+                self.dirty.insert(id);
+            }
+        }
         self.specs.prune();
-        changed || removed
+        changed
     }
 
     /// The assignments as last updated, at raft index `applied`.
@@ -75,6 +93,21 @@ impl Cache {
             index: applied,
             tasks,
         }
+    }
+
+    /// What changed since the last take (or since the cache was made), at raft index `applied`.
+    pub fn take_changes(&mut self, applied: u64) -> AssignmentChanges {
+        let mut changes = AssignmentChanges {
+            index: applied,
+            ..AssignmentChanges::default()
+        };
+        for id in std::mem::take(&mut self.dirty) {
+            match self.tasks.get(&id).and_then(|(_, a)| a.clone()) {
+                Some(task) => changes.upsert.push(task),
+                None => changes.remove.push(id),
+            }
+        }
+        changes
     }
 }
 

@@ -1,23 +1,31 @@
 //! The dispatcher: the manager's side of the manager/agent contract, per node.
 //!
-//! For each node it serves (only the local one today) it publishes the node's
-//! [`Assignments`] on a `watch` channel after every commit, folds the
-//! agent's [`TaskReport`]s into one command per window, and writes the
-//! node's status (ready, description, last heartbeat) at start and on every heartbeat.
+//! Two ways in share the same parts: the local [`Dispatcher`] hands a manager's own agent its
+//! [`Assignments`] on a `watch` channel and takes its [`TaskReport`]s from an `mpsc` channel;
+//! [`session`] serves agents on other hosts over HTTP. Both follow the store with
+//! [`feed::AssignmentFeed`], fold reports into one command per window
+//! ([`status::ReportBatch`]), mark the node ready with one write ([`register`]) and keep
+//! heartbeats in memory ([`Heartbeats`]); [`liveness`] marks silent nodes down on the leader.
 
 pub mod assignments;
+pub mod feed;
+mod heartbeats;
+pub mod liveness;
+pub mod register;
+pub mod session;
 pub mod status;
 
 use std::time::Duration;
 
-use model::{Kind, NodeState, NodeStatus};
-use tokio::sync::broadcast::error::RecvError;
+use model::NodeStatus;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
-use tracing::{Instrument, debug, info_span, warn};
+use tracing::{Instrument, info_span, warn};
 use wire::{Assignments, TaskReport};
 
-use crate::store::{Command, Event, Executed, Op, Store};
+pub use heartbeats::Heartbeats;
+
+use crate::store::Store;
 
 /// Timing of one node's dispatcher.
 #[derive(Clone, Debug)]
@@ -51,6 +59,9 @@ pub struct Dispatcher {
     /// and the scheduler does not count on the node.
     node: Option<NodeStatus>,
     config: DispatcherConfig,
+    /// Where heartbeats go: `None` writes the node's status through Raft every period (a
+    /// single node with no liveness loop); `Some` keeps them in memory for [`liveness`].
+    heartbeats: Option<Heartbeats>,
 }
 
 impl Dispatcher {
@@ -66,7 +77,16 @@ impl Dispatcher {
             node_id,
             node,
             config,
+            heartbeats: None,
         }
+    }
+
+    /// Keeps the node's heartbeats in `heartbeats` (the manager's registry, which
+    /// [`liveness::run`] reads) instead of writing one Raft entry per beat; the node is marked
+    /// ready once, at start.
+    pub fn with_heartbeats(mut self, heartbeats: Heartbeats) -> Dispatcher {
+        self.heartbeats = Some(heartbeats);
+        self
     }
 
     /// The current assignments of the node (to seed the channel before the agent starts).
@@ -84,20 +104,20 @@ impl Dispatcher {
     ) {
         let span = info_span!("dispatcher", node.id = %self.node_id);
         async move {
-            let mut events = self.store.subscribe();
+            let mut feed = feed::AssignmentFeed::new(
+                self.store.clone(),
+                self.node_id.clone(),
+                self.config.debounce,
+            );
+            publish_full(&publish, feed.full());
             tokio::pin!(shutdown);
             let mut pending = status::ReportBatch::default();
             let mut reports_open = true;
-            let mut publish_due = Some(Instant::now());
             let mut window_end: Option<Instant> = None;
             let mut heartbeat_due = self.node.as_ref().map(|_| Instant::now());
-            let mut cache = assignments::Cache::default();
-            let mut gap = self.config.debounce;
+            let mut ready_written = false;
             loop {
-                let wake = [publish_due, window_end, heartbeat_due]
-                    .into_iter()
-                    .flatten()
-                    .min();
+                let wake = [window_end, heartbeat_due].into_iter().flatten().min();
                 let sleep = async {
                     match wake {
                         Some(at) => sleep_until(at).await,
@@ -106,12 +126,15 @@ impl Dispatcher {
                 };
                 tokio::select! {
                     () = &mut shutdown => break,
-                    event = events.recv() => match event {
-                        Ok(Event::Commit { .. }) | Err(RecvError::Lagged(_)) => {
-                            publish_due.get_or_insert_with(|| Instant::now() + gap);
+                    changes = feed.next_changes() => match changes {
+                        Some(changes) if feed::is_empty(&changes) => {
+                            publish.send_if_modified(|current| {
+                                current.index = changes.index;
+                                false
+                            });
                         }
-                        Ok(_) => {}
-                        Err(RecvError::Closed) => break,
+                        Some(_) => publish_full(&publish, feed.full()),
+                        None => break,
                     },
                     batch = reports.recv(), if reports_open => match batch {
                         Some(batch) => {
@@ -123,17 +146,12 @@ impl Dispatcher {
                     },
                     () = sleep => {
                         let now = Instant::now();
-                        if publish_due.is_some_and(|due| due <= now) {
-                            publish_due = None;
-                            self.publish(&publish, &mut cache);
-                            gap = self.config.debounce.max(now.elapsed());
-                        }
                         if window_end.is_some_and(|end| end <= now) {
-                            window_end = (!self.write_reports(&mut pending).await)
+                            window_end = (!status::write(&self.store, &mut pending).await)
                                 .then(|| Instant::now() + self.config.window);
                         }
                         if heartbeat_due.is_some_and(|due| due <= now) {
-                            self.heartbeat().await;
+                            ready_written = self.heartbeat(ready_written).await;
                             heartbeat_due = Some(Instant::now() + self.config.heartbeat);
                         }
                     }
@@ -144,7 +162,7 @@ impl Dispatcher {
                 pending.add(batch);
             }
             for _ in 0..3 {
-                if self.write_reports(&mut pending).await {
+                if status::write(&self.store, &mut pending).await {
                     break;
                 }
             }
@@ -153,81 +171,32 @@ impl Dispatcher {
         .await;
     }
 
-    fn publish(&self, publish: &watch::Sender<Assignments>, cache: &mut assignments::Cache) {
-        let (applied, changed) = self
-            .store
-            .read(|index| (index.last_executed(), cache.update(index, &self.node_id)));
-        if !changed {
-            publish.send_if_modified(|current| {
-                current.index = applied;
-                false
-            });
-            return;
-        }
-        let next = cache.assignments(applied);
-        // The agent is woken only when its task set changed, not on every commit.
-        publish.send_if_modified(|current| {
-            let changed = current.tasks != next.tasks;
-            *current = next;
-            changed
-        });
-    }
-
-    /// Writes the pending reports as one command; false when it must be tried again.
-    async fn write_reports(&self, pending: &mut status::ReportBatch) -> bool {
-        if pending.is_empty() {
-            return true;
-        }
-        let at = self.store.clock().now();
-        let Some(command) = self.store.read(|index| pending.command(index, at)) else {
-            pending.clear();
-            return true;
-        };
-        let reports = pending.len();
-        match self.store.propose(command).await {
-            Ok(Executed::Ok { index, .. }) => {
-                debug!(raft.index = index, reports, "task status written");
-                pending.clear();
-                true
-            }
-            Ok(Executed::Rejected(rejection)) => {
-                debug!(%rejection, "task status raced another writer; folding again");
-                false
-            }
-            Err(err) => {
-                warn!(%err, reports, "cannot write task status; retrying");
-                false
-            }
-        }
-    }
-
-    async fn heartbeat(&self) {
+    /// One beat; returns whether the node's ready status is written.
+    async fn heartbeat(&self, ready_written: bool) -> bool {
         let Some(description) = &self.node else {
-            return;
+            return ready_written;
         };
-        let now = self.store.clock().now();
-        let status = NodeStatus {
-            state: NodeState::Ready,
-            last_heartbeat: Some(now),
-            message: None,
-            ..description.clone()
-        };
-        let Ok(status) = serde_json::to_value(status) else {
-            return;
-        };
-        let command = Command {
-            at: now,
-            ops: vec![Op::SetStatus {
-                kind: Kind::Node,
-                id: self.node_id.clone(),
-                expected_version: None,
-                status,
-            }],
-        };
-        match self.store.propose(command).await {
-            Ok(Executed::Ok { .. }) => {}
-            Ok(Executed::Rejected(rejection)) => warn!(%rejection, "heartbeat refused"),
-            Err(err) => warn!(%err, "cannot write the heartbeat; retrying"),
+        if let Some(heartbeats) = &self.heartbeats {
+            heartbeats.beat(&self.node_id);
+            if ready_written {
+                return true;
+            }
+        }
+        match register::mark_ready(&self.store, &self.node_id, description).await {
+            Ok(()) => true,
+            Err(err) => {
+                warn!(%err, "cannot write the node's status; retrying at the next heartbeat");
+                false
+            }
         }
     }
+}
+
+/// Publishes a new set; the agent is woken only when its task set changed, not on every commit.
+fn publish_full(publish: &watch::Sender<Assignments>, next: Assignments) {
+    publish.send_if_modified(|current| {
+        let changed = current.tasks != next.tasks;
+        *current = next;
+        changed
+    });
 }

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use model::{Kind, Timestamp};
+use tracing::{debug, warn};
 use wire::TaskReport;
 
-use crate::store::{Command, Index, Op};
+use crate::store::{Command, Executed, Index, Op, Store};
 
 /// Reports received in one window, latest per task (state only moves forward).
 #[derive(Debug, Default)]
@@ -56,6 +57,35 @@ impl ReportBatch {
     }
 }
 
+/// Writes the pending reports as one command; false when it must be tried again (the
+/// reports stay pending, folded again against the newer index next time).
+pub async fn write(store: &Store, pending: &mut ReportBatch) -> bool {
+    if pending.is_empty() {
+        return true;
+    }
+    let at = store.clock().now();
+    let Some(command) = store.read(|index| pending.command(index, at)) else {
+        pending.clear();
+        return true;
+    };
+    let reports = pending.len();
+    match store.propose(command).await {
+        Ok(Executed::Ok { index, .. }) => {
+            debug!(raft.index = index, reports, "task status written");
+            pending.clear();
+            true
+        }
+        Ok(Executed::Rejected(rejection)) => {
+            debug!(%rejection, "task status raced another writer; folding again");
+            false
+        }
+        Err(err) => {
+            warn!(%err, reports, "cannot write task status; retrying");
+            false
+        }
+    }
+}
+
 /// The status write for one report, or `None` when the task is gone, the report would move it
 /// backwards, or it changes nothing.
 fn op(index: &Index, report: &TaskReport) -> Option<Op> {
@@ -97,8 +127,6 @@ fn op(index: &Index, report: &TaskReport) -> Option<Op> {
 mod tests {
     use super::*;
     use model::{ObjectMeta, TaskState, TaskStatus};
-
-    use crate::store::Executed;
 
     fn index_with_task(state: TaskState) -> (Index, String) {
         let mut index = Index::default();

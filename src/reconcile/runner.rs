@@ -25,6 +25,8 @@ pub struct RunnerConfig {
     /// Pass at least this often even with nothing due: a safety net, since passes are driven by
     /// commits and by the controllers' own deadlines.
     pub resync: Duration,
+    /// The controllers' knobs (task history, how long a down node keeps its tasks).
+    pub settings: Settings,
 }
 
 impl Default for RunnerConfig {
@@ -33,6 +35,7 @@ impl Default for RunnerConfig {
             debounce: Duration::from_millis(10),
             retry: Duration::from_secs(1),
             resync: Duration::from_secs(30),
+            settings: Settings::default(),
         }
     }
 }
@@ -133,8 +136,9 @@ impl Runner {
         );
         // Controllers are pure but may be CPU-heavy on big clusters: keep them off the async
         // workers.
+        let settings = self.config.settings;
         let decided = tokio::task::spawn_blocking(move || {
-            let pass = controllers::reconcile_pass(&snapshot.view, now, &Settings::default());
+            let pass = controllers::reconcile_pass(&snapshot.view, now, &settings);
             let requeue_after = pass.requeue_at.map(|at| {
                 Duration::from_millis(u64::try_from(at.0.saturating_sub(now.0)).unwrap_or(0))
             });

@@ -90,6 +90,7 @@ mod tests {
             debounce: Duration::from_millis(10),
             retry: Duration::from_secs(1),
             resync: Duration::from_secs(30),
+            settings: controllers::Settings::default(),
         }
     }
 

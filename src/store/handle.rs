@@ -438,6 +438,22 @@ impl Store {
         self.inner.node_id
     }
 
+    /// The managers' advertised addresses (the Raft membership, learners too) and the
+    /// leader's, if one is known: where agents may hold their sessions.
+    pub fn managers(&self) -> wire::Managers {
+        let metrics = self.inner.raft.metrics();
+        let m = metrics.borrow();
+        let membership = m.membership_config.membership();
+        let addr = |id: u64| membership.get_node(&id).map(|node| node.addr.clone());
+        wire::Managers {
+            leader: m.current_leader.and_then(addr),
+            addrs: membership
+                .nodes()
+                .map(|(_, node)| node.addr.clone())
+                .collect(),
+        }
+    }
+
     /// Raft state for `cluster info` and `/metrics`: term, leader, indexes and membership.
     pub fn metrics(&self) -> serde_json::Value {
         let metrics = self.inner.raft.metrics();

@@ -33,7 +33,9 @@ pub use queries::{ApplyQuery, Filter, LogsQuery, RemoveQuery};
 pub use record::Record;
 pub use rows::{DataRow, NetworkRow, NodeRow, Replicas, ServiceRow, StackRow, TaskRow};
 pub use session::{
-    Assignments, FileData, NetworkAttachment, SESSION_VERSION, TaskAssignment, TaskReport,
+    AssignmentChanges, Assignments, AssignmentsMessage, FileData, HeartbeatAck, Managers,
+    NetworkAttachment, OpenSession, SESSION_PREFIX, SESSION_VERSION, SessionOpened, TaskAssignment,
+    TaskReport, TaskReports,
 };
 
 /// Path prefix of the HTTP API's current version: every route but `/healthz` starts with it.

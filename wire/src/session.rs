@@ -1,6 +1,6 @@
 //! What the dispatcher gives a node's agent, and what the agent reports back. The contract
-//! between manager and agent: in-process channels on a single node today, the wire format
-//! between hosts later (so everything here is serde), versioned by [`SESSION_VERSION`].
+//! between manager and agent: in-process channels for a manager's own agent, HTTP between
+//! hosts (routes under [`SESSION_PREFIX`]), versioned by [`SESSION_VERSION`].
 
 use std::sync::Arc;
 
@@ -74,4 +74,119 @@ pub struct FileData {
 pub struct TaskReport {
     pub task_id: String,
     pub status: TaskStatus,
+}
+
+// The session over the network (issue 10 §5). An agent opens a session with the Raft leader's
+// dispatcher, then holds three calls open against it: the assignments stream (the full set
+// first, then changes), report batches, and heartbeats. Routes live under
+// [`SESSION_PREFIX`]; a body either side cannot read is answered with an [`crate::ErrorBody`].
+
+/// Path prefix of the session routes (served on the node-to-node listener, never the API).
+pub const SESSION_PREFIX: &str = "/v1/session";
+
+/// `POST /v1/session/open`: who the node is and what it offers. The node's id is not in the
+/// body: the manager takes it from the peer's certificate (CN).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenSession {
+    /// [`SESSION_VERSION`] the agent speaks; another version is refused with a clear error.
+    pub version: u32,
+    /// What `node ls` shows (`--node-name`).
+    pub node_name: String,
+    /// Where other nodes reach this one (`--advertise-addr`), if it serves anything.
+    pub advertise_addr: Option<String>,
+    /// Platform, resources and engine labels, as the node's runtime describes them (its state,
+    /// name, id and address are the manager's to set).
+    pub description: model::NodeStatus,
+}
+
+/// The answer to [`OpenSession`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionOpened {
+    /// Names this session in the calls that follow; a new open ends the previous session.
+    pub session_id: String,
+    /// The node's record id (what tasks' `node_id` holds).
+    pub node_id: String,
+    /// How often the agent must send a heartbeat; silent for 3 periods, the node is down.
+    pub heartbeat_period_ms: u64,
+    /// The managers the agent may move to when this one fails.
+    pub managers: Managers,
+}
+
+/// The managers' node-to-node addresses (`host:port`), as the Raft membership lists them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Managers {
+    /// The Raft leader's address, when one is known: the only manager that serves sessions.
+    pub leader: Option<String>,
+    /// Every manager's address, the leader's included.
+    pub addrs: Vec<String>,
+}
+
+/// One line of `GET /v1/session/{id}/assignments` (newline-delimited JSON): the full set
+/// first, then only what changed, each at the Raft index it was computed at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AssignmentsMessage {
+    /// Everything the node should run; replaces whatever the agent held.
+    Full(Assignments),
+    /// Tasks added or changed, and tasks no longer the node's (to be stopped and removed).
+    Changes(AssignmentChanges),
+}
+
+/// An incremental change of a node's assignments.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentChanges {
+    /// Raft index the change was computed at.
+    pub index: u64,
+    /// Tasks new to the node or changed, whole.
+    pub upsert: Vec<Arc<TaskAssignment>>,
+    /// Ids of tasks the node no longer runs.
+    pub remove: Vec<String>,
+}
+
+impl Assignments {
+    /// Applies a change: upserted tasks replace those with their id, removed ones go.
+    pub fn apply(&mut self, changes: AssignmentChanges) {
+        let gone: std::collections::HashSet<&str> = changes
+            .remove
+            .iter()
+            .map(String::as_str)
+            .chain(changes.upsert.iter().map(|t| t.task_id.as_str()))
+            .collect();
+        self.tasks.retain(|t| !gone.contains(t.task_id.as_str()));
+        self.tasks.extend(changes.upsert);
+        self.tasks.sort_by(|a, b| a.task_id.cmp(&b.task_id));
+        self.index = changes.index;
+    }
+}
+
+/// `POST /v1/session/{id}/reports`: task status changes, answered once they are written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskReports {
+    pub reports: Vec<TaskReport>,
+}
+
+/// The answer to `POST /v1/session/{id}/heartbeat`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeartbeatAck {
+    /// The period to keep (the cluster's setting may have changed).
+    pub heartbeat_period_ms: u64,
+    /// The managers as they are now.
+    pub managers: Managers,
+}
+
+/// Stable `code`s of session error bodies, so an agent can decide where to go next.
+pub mod codes {
+    /// This manager is not the leader; `details.leader` holds the leader's address if known.
+    pub const NOT_LEADER: &str = "not_leader";
+    /// The session id is unknown here (another session replaced it, or the manager restarted):
+    /// open a new one.
+    pub const UNKNOWN_SESSION: &str = "unknown_session";
+    /// The request carried no authenticated node identity, or another node's session.
+    pub const UNAUTHENTICATED: &str = "unauthenticated";
+    /// The agent speaks another [`super::SESSION_VERSION`].
+    pub const VERSION: &str = "session_version";
+    /// The node could not be registered (a name taken by another node, ...).
+    pub const REFUSED: &str = "refused";
+    /// The store could not write; retry.
+    pub const UNAVAILABLE: &str = "unavailable";
 }

@@ -1,6 +1,8 @@
 use model::{Kind, ObjectMeta, TaskState, Timestamp};
 use serde_json::{Value, json};
 
+use wire::{AssignmentChanges, Assignments};
+
 use super::{Cache, compute};
 use crate::store::{Command, Executed, Index, Op};
 
@@ -203,4 +205,79 @@ fn cached_assignments_follow_task_and_secret_changes() {
     assert!(changed);
     assert_eq!(got, compute(&index, "n1"));
     assert!(got.tasks.iter().all(|t| t.secrets[0].content == "two"));
+}
+
+#[test]
+fn changes_name_exactly_the_tasks_that_came_changed_or_went() {
+    let mut index = Index::default();
+    let ids = apply(
+        &mut index,
+        1,
+        vec![create(
+            Kind::Service,
+            "web",
+            &[],
+            json!({"image": "busybox"}),
+            Value::Null,
+        )],
+    );
+    let service = &ids[0];
+    let tasks = apply(
+        &mut index,
+        2,
+        vec![
+            task(service, 1, "n1", TaskState::Running, 1),
+            task(service, 2, "n1", TaskState::Running, 1),
+            task(service, 3, "n2", TaskState::Running, 1),
+        ],
+    );
+    let mut cache = Cache::default();
+    cache.update(&index, "n1");
+    let first = cache.take_changes(2);
+    assert_eq!(first.upsert.len(), 2, "{first:?}");
+    assert!(first.remove.is_empty());
+    // Nothing moved: nothing to send, even when an unrelated kind changed.
+    apply(
+        &mut index,
+        3,
+        vec![create(
+            Kind::Config,
+            "unused",
+            &[],
+            json!({"content": "x"}),
+            Value::Null,
+        )],
+    );
+    assert!(!cache.update(&index, "n1"));
+    assert_eq!(
+        cache.take_changes(3),
+        AssignmentChanges {
+            index: 3,
+            ..Default::default()
+        }
+    );
+    // Slot 2 is orphaned (terminal: the node must drop it), slot 3 moves here.
+    let status = |id: &str, state: &str, node: &str| Op::SetStatus {
+        kind: Kind::Task,
+        id: id.to_owned(),
+        expected_version: None,
+        status: json!({"state": state, "node_id": node}),
+    };
+    apply(
+        &mut index,
+        4,
+        vec![
+            status(&tasks[1], "orphaned", "n1"),
+            status(&tasks[2], "running", "n1"),
+        ],
+    );
+    assert!(cache.update(&index, "n1"));
+    let changes = cache.take_changes(4);
+    assert_eq!(changes.remove, vec![tasks[1].clone()]);
+    let upserted: Vec<&str> = changes.upsert.iter().map(|t| t.task_id.as_str()).collect();
+    assert_eq!(upserted, vec![tasks[2].as_str()]);
+    let mut replayed = Assignments::default();
+    replayed.apply(first);
+    replayed.apply(changes);
+    assert_eq!(replayed.tasks, compute(&index, "n1").tasks);
 }

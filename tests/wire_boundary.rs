@@ -67,7 +67,8 @@ fn the_client_crate_depends_on_wire_and_no_server_code() {
             "serde",
             "serde_json",
             "thiserror",
-            "reqwest"
+            "reqwest",
+            "rustls"
         ]
     );
     // The compiler holds the crate to that; a module path back into the server cannot exist.

@@ -7,7 +7,10 @@ use std::time::Duration;
 use axum::Router;
 
 use super::identity;
+use super::remote_agent::{self, SessionTarget};
 use super::{DaemonError, Node, RuntimeKind, bind, joining, logs, workers};
+use crate::dispatcher::session::SessionService;
+use crate::dispatcher::{DispatcherConfig, Heartbeats};
 use crate::peer::forward::Link;
 use crate::peer::join::JoinDesk;
 use crate::peer::{PeerClient, require};
@@ -57,6 +60,7 @@ pub(super) async fn run(
         peer_http: Some(peers.http().clone()),
     })
     .await?;
+    let peers_http = peers.http().clone();
     let link = Link::new(peers);
     store.set_leader_link(Arc::new(link.clone()));
 
@@ -66,7 +70,10 @@ pub(super) async fn run(
         refused,
         stop_rx.clone(),
     ));
-    let peer_app = node_to_node_routes(&store, ca);
+    let heartbeats = Heartbeats::default();
+    let dispatcher = DispatcherConfig::default();
+    let sessions = SessionService::new(store.clone(), heartbeats.clone(), dispatcher.clone());
+    let peer_app = node_to_node_routes(&store, ca, sessions);
     let peer_server = tokio::spawn(crate::peer::serve(
         peer_listener,
         server_tls,
@@ -104,7 +111,33 @@ pub(super) async fn run(
         .ok_or_else(|| DaemonError::NodeMissing(identity.node_name.clone()))?;
     // Before the API says "ready": a stack a crashed watcher left claimed is the CLI's again.
     crate::watch::release_stale_claims(&store, identity.raft_id, config.watch.as_deref()).await;
-    let workers = workers::start(&store, &identity, node_id, &advertise, config.runtime).await?;
+    let _ = node_id;
+    let liveness = tokio::spawn(crate::dispatcher::liveness::run(
+        store.clone(),
+        heartbeats,
+        dispatcher.heartbeat,
+        stopped(stop_rx.clone()),
+    ));
+    let runner = workers::start_runner(&store);
+    // This node's agent, like every node's, in a session with the leader (itself first to try).
+    let mut managers = vec![advertise.clone()];
+    managers.extend(
+        store
+            .manager_addrs()
+            .into_iter()
+            .filter(|a| *a != advertise),
+    );
+    let agent = remote_agent::start(
+        config.runtime,
+        SessionTarget {
+            identity: &identity,
+            advertise: &advertise,
+            http: peers_http,
+            managers,
+            clock,
+        },
+    )
+    .await?;
     identity::write_listen_addr(data_dir, &advertise)?;
     identity::write_api_addr(data_dir, bound)?;
     eprintln!(
@@ -126,8 +159,14 @@ pub(super) async fn run(
 
     shutdown.await;
     eprintln!("swarmd: shutting down");
-    workers.stop().await;
+    if let Some(agent) = agent {
+        agent.stop().await;
+    }
+    runner.stop().await;
     let _ = stop_tx.send(true);
+    if let Err(err) = liveness.await {
+        tracing::warn!(%err, "liveness task failed");
+    }
     if let Some(watcher) = watcher
         && let Ok(Err(err)) = watcher.await
     {
@@ -148,7 +187,7 @@ pub(super) async fn run(
 
 /// What the node-to-node listener serves: Raft and forwarded writes to managers only, the
 /// join to anyone (the token is the credential).
-fn node_to_node_routes(store: &Store, ca: crate::pki::RootCa) -> Router {
+fn node_to_node_routes(store: &Store, ca: crate::pki::RootCa, sessions: SessionService) -> Router {
     let managers_only = store
         .raft_routes()
         .merge(crate::peer::forward::routes(store.clone()))
@@ -157,7 +196,17 @@ fn node_to_node_routes(store: &Store, ca: crate::pki::RootCa) -> Router {
         store: store.clone(),
         ca: Arc::new(ca),
     };
-    managers_only.merge(crate::peer::join::routes(desk))
+    // Any node of the cluster (its certificate) holds an agent session.
+    let nodes = crate::dispatcher::session::routes(sessions)
+        .layer(axum::middleware::from_fn(require(None)));
+    managers_only
+        .merge(nodes)
+        .merge(crate::peer::join::routes(desk))
+}
+
+/// A future resolving once `stop` turns true.
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 /// Makes sure this manager is in a Raft group: the founder of a cluster initialises a group of

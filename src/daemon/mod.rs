@@ -9,6 +9,7 @@ pub mod identity;
 mod joining;
 mod logs;
 mod manager;
+mod remote_agent;
 mod worker;
 pub mod workers;
 
@@ -90,6 +91,8 @@ pub enum DaemonError {
         "container runtime: {0}; start Docker, or run with `--runtime none` (control plane only)"
     )]
     Runtime(crate::agent::RuntimeError),
+    #[error("agent session: {0}")]
+    Session(#[source] crate::agent::session::SessionClientError),
     #[error("this node's Node object `{0}` is missing from the store after registering it")]
     NodeMissing(String),
     #[error(

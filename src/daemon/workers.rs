@@ -130,3 +130,27 @@ impl Workers {
         }
     }
 }
+
+/// The controller runner alone: the daemon's agent holds a session with the managers instead
+/// of the in-process dispatcher (see `remote_agent`).
+pub struct RunnerHandle {
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+/// Starts the controllers (they act while this manager leads).
+pub fn start_runner(store: &Store) -> RunnerHandle {
+    let (stop, stop_rx) = watch::channel(false);
+    let handle =
+        tokio::spawn(Runner::new(store.clone(), RunnerConfig::default()).run(stopped(stop_rx)));
+    RunnerHandle { stop, handle }
+}
+
+impl RunnerHandle {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Err(err) = self.handle.await {
+            tracing::warn!(%err, "runner task failed");
+        }
+    }
+}

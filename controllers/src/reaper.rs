@@ -7,6 +7,7 @@
 //! finished; ones that never reached a node are deleted at once.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use model::Timestamp;
 
@@ -45,6 +46,7 @@ pub fn reconcile_with(view: &ClusterView, _now: Timestamp, limit: usize) -> Vec<
     let mut orphans: Vec<_> = view
         .tasks()
         .values()
+        .map(Arc::as_ref)
         .filter(|t| !services.contains(t.spec.service_id.as_str()))
         .collect();
     orphans.sort_by(by_creation);

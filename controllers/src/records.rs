@@ -2,6 +2,8 @@
 //! the runner reads records from its index, `apply --wait` from the API.
 
 use model::{Kind, SharedSpecs};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use wire::Record;
 
 use crate::{ClusterView, NodeObj, ServiceObj, TaskObj};
@@ -23,7 +25,10 @@ pub fn view_of(records: &[Record]) -> Typed {
 
 /// [`view_of`], the tasks' service specs shared through `specs` (with each other and with the
 /// tasks of an earlier view made through the same `specs`).
-pub fn view_sharing(records: &[Record], specs: &mut SharedSpecs) -> Typed {
+pub fn view_sharing<'a>(
+    records: impl IntoIterator<Item = &'a Record>,
+    specs: &mut SharedSpecs,
+) -> Typed {
     let mut typed = Typed::default();
     let view = &mut typed.view;
     for record in records {
@@ -55,8 +60,8 @@ fn service(record: &Record) -> Result<ServiceObj, serde_json::Error> {
         version: record.version,
         name: record.metadata.name.clone(),
         stack: record.metadata.stack.clone(),
-        spec: record.spec_as()?,
-        status: record.status_as()?,
+        spec: decoded(&record.spec)?,
+        status: status(record)?,
     })
 }
 
@@ -65,8 +70,8 @@ fn task(record: &Record) -> Result<TaskObj, serde_json::Error> {
         id: record.id.clone(),
         version: record.version,
         name: record.metadata.name.clone(),
-        spec: record.spec_as()?,
-        status: record.status_as()?,
+        spec: decoded(&record.spec)?,
+        status: status(record)?,
     })
 }
 
@@ -75,7 +80,21 @@ fn node(record: &Record) -> Result<NodeObj, serde_json::Error> {
         id: record.id.clone(),
         version: record.version,
         name: record.metadata.name.clone(),
-        spec: record.spec_as()?,
-        status: record.status_as()?,
+        spec: decoded(&record.spec)?,
+        status: status(record)?,
     })
+}
+
+/// `value` read as a `T`, straight from the record: cloning the JSON first (as
+/// `Record::spec_as` does) would copy every task's service spec on every pass that reads it.
+fn decoded<T: DeserializeOwned>(value: &Value) -> Result<T, serde_json::Error> {
+    T::deserialize(value)
+}
+
+/// The record's typed status (`Default` when none has been written yet), read like [`decoded`].
+fn status<T: DeserializeOwned + Default>(record: &Record) -> Result<T, serde_json::Error> {
+    if record.status.is_null() {
+        return Ok(T::default());
+    }
+    decoded(&record.status)
 }

@@ -1,7 +1,7 @@
 //! The read-only, typed snapshot of the cluster a reconcile pass looks at.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use model::service::ServiceSpec;
 use model::{NodeSpec, NodeStatus, TaskSpec, TaskStatus};
@@ -43,10 +43,13 @@ pub struct NodeObj {
 
 /// Everything a reconcile pass may read, keyed by id. The maps are read through methods and
 /// written through the methods below, which keep the grouping of tasks by service in step.
+/// Tasks are shared (`Arc`): a pass works on a clone of the view, and copying every task of a
+/// big cluster for each pass would cost more than the pass decides; a task is copied only when
+/// the pass changes it.
 #[derive(Clone, Debug, Default)]
 pub struct ClusterView {
     services: BTreeMap<String, ServiceObj>,
-    tasks: BTreeMap<String, TaskObj>,
+    tasks: BTreeMap<String, Arc<TaskObj>>,
     nodes: BTreeMap<String, NodeObj>,
     /// Task ids by service, built on first use (controllers look at every service's tasks, and
     /// scanning all tasks for each service would cost services x tasks per pass), then kept up
@@ -63,7 +66,7 @@ impl ClusterView {
     ) -> ClusterView {
         ClusterView {
             services,
-            tasks,
+            tasks: tasks.into_iter().map(|(id, t)| (id, Arc::new(t))).collect(),
             nodes,
             by_service: OnceLock::new(),
         }
@@ -75,7 +78,7 @@ impl ClusterView {
     }
 
     /// Every task, by id.
-    pub fn tasks(&self) -> &BTreeMap<String, TaskObj> {
+    pub fn tasks(&self) -> &BTreeMap<String, Arc<TaskObj>> {
         &self.tasks
     }
 
@@ -91,7 +94,7 @@ impl ClusterView {
             .get(service_id)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.tasks.get(id))
+            .filter_map(|id| self.tasks.get(id).map(Arc::as_ref))
     }
 
     /// Adds or replaces a service.
@@ -124,8 +127,9 @@ impl ClusterView {
         self.nodes.get_mut(id)
     }
 
-    /// Adds or replaces a task.
-    pub fn insert_task(&mut self, task: TaskObj) -> Option<TaskObj> {
+    /// Adds or replaces a task (a `TaskObj` or one already shared).
+    pub fn insert_task(&mut self, task: impl Into<Arc<TaskObj>>) -> Option<Arc<TaskObj>> {
+        let task = task.into();
         let old = self.remove_task(&task.id);
         if let Some(grouped) = self.by_service.get_mut() {
             let ids = grouped.entry(task.spec.service_id.clone()).or_default();
@@ -138,7 +142,7 @@ impl ClusterView {
     }
 
     /// Removes a task.
-    pub fn remove_task(&mut self, id: &str) -> Option<TaskObj> {
+    pub fn remove_task(&mut self, id: &str) -> Option<Arc<TaskObj>> {
         let task = self.tasks.remove(id)?;
         if let Some(grouped) = self.by_service.get_mut()
             && let Some(ids) = grouped.get_mut(&task.spec.service_id)
@@ -154,7 +158,8 @@ impl ClusterView {
             return false;
         };
         let service_id = task.spec.service_id.clone();
-        change(task);
+        // Copies the task if another view still shares it.
+        change(Arc::make_mut(task));
         if task.spec.service_id != service_id {
             // Moved to another service: file it there.
             if let Some(task) = self.remove_task_grouped_under(id, &service_id) {
@@ -165,7 +170,7 @@ impl ClusterView {
     }
 
     /// Removes task `id`, filed under `service_id` in the grouping.
-    fn remove_task_grouped_under(&mut self, id: &str, service_id: &str) -> Option<TaskObj> {
+    fn remove_task_grouped_under(&mut self, id: &str, service_id: &str) -> Option<Arc<TaskObj>> {
         if let Some(grouped) = self.by_service.get_mut()
             && let Some(ids) = grouped.get_mut(service_id)
         {

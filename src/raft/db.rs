@@ -325,10 +325,10 @@ mod tests {
             id: id.into(),
         };
         let mut changes: Vec<Change> = (0..600)
-            .map(|i| Change::Upsert(Box::new(record(&format!("bulk-{i:03}"), 1))))
+            .map(|i| Change::Upsert(std::sync::Arc::new(record(&format!("bulk-{i:03}"), 1))))
             .collect();
         changes.push(remove("bulk-000"));
-        changes.push(Change::Upsert(Box::new(record("bulk-000", 2))));
+        changes.push(Change::Upsert(std::sync::Arc::new(record("bulk-000", 2))));
         changes.push(remove("bulk-001"));
         let mut conn = db.relaxed().acquire().await.expect("connection");
         write_changes(&mut conn, &changes).await.expect("write");

@@ -1,6 +1,7 @@
 //! A typed, read-only copy of what controllers look at, taken in one read of the index.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use controllers::ClusterView;
 use model::{Kind, ObjectMeta, SharedSpecs};
@@ -29,24 +30,24 @@ impl Snapshot {
         Snapshot::from_records(index.last_executed(), Snapshot::records(index))
     }
 
-    /// The records a snapshot is made of: only cloned, so the caller's read of the index (which
+    /// The records a snapshot is made of: only shared, so the caller's read of the index (which
     /// `apply` waits for) stays short; [`Snapshot::from_records`] converts them afterwards.
-    pub fn records(index: &Index) -> Vec<Record> {
+    pub fn records(index: &Index) -> Vec<Arc<Record>> {
         [Kind::Service, Kind::Task, Kind::Node]
             .into_iter()
-            .flat_map(|kind| index.list(kind))
+            .flat_map(|kind| index.list_shared(kind))
             .cloned()
             .collect()
     }
 
     /// The typed snapshot of `records` (services, tasks and nodes) read at log index `last_executed`.
-    pub fn from_records(last_executed: u64, records: Vec<Record>) -> Snapshot {
+    pub fn from_records(last_executed: u64, records: Vec<Arc<Record>>) -> Snapshot {
         Snapshot::sharing(last_executed, records, SharedSpecs::default())
     }
 
     /// [`Snapshot::from_records`], the tasks' service specs shared through `specs`.
-    fn sharing(last_executed: u64, records: Vec<Record>, mut specs: SharedSpecs) -> Snapshot {
-        let typed = controllers::records::view_sharing(&records, &mut specs);
+    fn sharing(last_executed: u64, records: Vec<Arc<Record>>, mut specs: SharedSpecs) -> Snapshot {
+        let typed = controllers::records::view_sharing(records.iter().map(Arc::as_ref), &mut specs);
         let in_view = |record: &Record| match record.kind {
             Kind::Service => typed.view.services().contains_key(&record.id),
             Kind::Task => typed.view.tasks().contains_key(&record.id),
@@ -67,19 +68,19 @@ impl Snapshot {
     }
 
     /// What changed in `index` since `previous` was taken: every service, task and node by
-    /// kind, id and version, and clones of only the records `previous` does not hold at that
-    /// version. Cheap enough to run under the index's read lock.
+    /// kind, id and version, and (shared) only the records `previous` does not hold at that
+    /// version. Cheap enough to run under the index's read lock: nothing is decoded or copied.
     pub fn changes(index: &Index, previous: &Snapshot) -> Changes {
         let mut changes = Changes {
             last_executed: index.last_executed(),
             ..Changes::default()
         };
         for kind in [Kind::Service, Kind::Task, Kind::Node] {
-            for record in index.list(kind) {
+            for record in index.list_shared(kind) {
                 if previous.version_of(kind, &record.id) == Some(record.version) {
                     changes.kept.push((kind, record.id.clone()));
                 } else {
-                    changes.records.push(record.clone());
+                    changes.records.push(Arc::clone(record));
                 }
             }
         }
@@ -133,7 +134,7 @@ pub struct Changes {
     /// Objects the previous snapshot holds at their current version.
     kept: Vec<(Kind, String)>,
     /// Records new or changed since.
-    records: Vec<Record>,
+    records: Vec<Arc<Record>>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use model::{Kind, Timestamp};
 
@@ -14,17 +15,20 @@ use super::{Event, Record};
 /// An object's name within its kind: (stack, name).
 type NameKey = (Option<String>, String);
 
-/// A change to persist, in order, in the same SQLite transaction as the entry.
+/// A change to persist, in order, in the same SQLite transaction as the entry. An upsert shares
+/// the record the index holds: a 10,000-task entry is not copied again to be written.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
-    Upsert(Box<Record>),
+    Upsert(Arc<Record>),
     Remove { kind: Kind, id: String },
 }
 
-/// All objects, indexed by (kind, id) and by kind then (stack, name).
+/// All objects, indexed by (kind, id) and by kind then (stack, name). Records are shared
+/// (`Arc`) with the changes persisted, the undo log and readers that keep them past the read
+/// lock (the reconcile snapshot), so none of those copies a record's JSON.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    objects: HashMap<(Kind, String), Record>,
+    objects: HashMap<(Kind, String), Arc<Record>>,
     /// Ids by kind, then by (stack, name): a kind is listed in order without scanning or
     /// sorting the others (tasks outnumber everything else by far).
     names: HashMap<Kind, BTreeMap<NameKey, String>>,
@@ -36,7 +40,7 @@ pub struct Index {
 
 /// How to undo one executed op when a later op of the same command fails.
 enum Undo {
-    Restore(Box<Record>),
+    Restore(Arc<Record>),
     Remove(Kind, String),
 }
 
@@ -48,7 +52,7 @@ impl Index {
             ..Index::default()
         };
         for record in records {
-            index.insert(record);
+            index.insert(Arc::new(record));
         }
         index
     }
@@ -60,6 +64,11 @@ impl Index {
 
     /// One object by id.
     pub fn get(&self, kind: Kind, id: &str) -> Option<&Record> {
+        self.get_shared(kind, id).map(Arc::as_ref)
+    }
+
+    /// One object by id, as the index shares it: cloning it copies no JSON.
+    pub fn get_shared(&self, kind: Kind, id: &str) -> Option<&Arc<Record>> {
         self.objects.get(&(kind, id.to_owned()))
     }
 
@@ -74,12 +83,16 @@ impl Index {
 
     /// Objects of a kind, ordered by stack then name.
     pub fn list(&self, kind: Kind) -> Vec<&Record> {
+        self.list_shared(kind).map(Arc::as_ref).collect()
+    }
+
+    /// Objects of a kind, ordered by stack then name, as the index shares them.
+    pub fn list_shared(&self, kind: Kind) -> impl Iterator<Item = &Arc<Record>> {
         self.names
             .get(&kind)
             .into_iter()
             .flat_map(|names| names.values())
-            .filter_map(|id| self.get(kind, id))
-            .collect()
+            .filter_map(move |id| self.get_shared(kind, id))
     }
 
     /// Objects of every kind belonging to `stack`, by kind then name.
@@ -108,7 +121,7 @@ impl Index {
     pub fn records(&self) -> Vec<&Record> {
         let mut all: BTreeMap<(Kind, &str), &Record> = BTreeMap::new();
         for ((kind, id), record) in &self.objects {
-            all.insert((*kind, id.as_str()), record);
+            all.insert((*kind, id.as_str()), record.as_ref());
         }
         all.into_values().collect()
     }
@@ -186,7 +199,7 @@ impl Index {
                         stack: metadata.stack.clone(),
                     });
                 }
-                let record = Record {
+                let record = Arc::new(Record {
                     kind: *kind,
                     id: object_id(log_index, position),
                     version: log_index,
@@ -195,14 +208,14 @@ impl Index {
                     metadata: metadata.clone(),
                     spec: spec.clone(),
                     status: status.clone(),
-                };
+                });
                 undo.push(Undo::Remove(*kind, record.id.clone()));
                 let event = Event::Created {
                     object: record.reference(),
                     version: log_index,
                 };
-                self.insert(record.clone());
-                Ok((record.id.clone(), Change::Upsert(Box::new(record)), event))
+                self.insert(Arc::clone(&record));
+                Ok((record.id.clone(), Change::Upsert(record), event))
             }
             Op::Update {
                 kind,
@@ -223,10 +236,18 @@ impl Index {
                         stack: metadata.stack.clone(),
                     });
                 }
-                let mut record = current.clone();
-                undo.push(Undo::Restore(Box::new(current)));
-                record.metadata = metadata.clone();
-                record.spec = spec.clone();
+                // Built from its parts: cloning the current record would copy its old spec.
+                let record = Record {
+                    kind: *kind,
+                    id: current.id.clone(),
+                    version: log_index,
+                    created_at: current.created_at,
+                    updated_at: at,
+                    metadata: metadata.clone(),
+                    spec: spec.clone(),
+                    status: current.status.clone(),
+                };
+                undo.push(Undo::Restore(current));
                 Ok(self.replace(record, log_index, at))
             }
             Op::SetStatus {
@@ -236,9 +257,17 @@ impl Index {
                 status,
             } => {
                 let current = self.current(*kind, id, *expected_version)?;
-                let mut record = current.clone();
-                undo.push(Undo::Restore(Box::new(current)));
-                record.status = status.clone();
+                let record = Record {
+                    kind: *kind,
+                    id: current.id.clone(),
+                    version: log_index,
+                    created_at: current.created_at,
+                    updated_at: at,
+                    metadata: current.metadata.clone(),
+                    spec: current.spec.clone(),
+                    status: status.clone(),
+                };
+                undo.push(Undo::Restore(current));
                 Ok(self.replace(record, log_index, at))
             }
             Op::Delete {
@@ -252,7 +281,7 @@ impl Index {
                     version: log_index,
                 };
                 self.remove(*kind, id);
-                undo.push(Undo::Restore(Box::new(current)));
+                undo.push(Undo::Restore(current));
                 Ok((
                     id.clone(),
                     Change::Remove {
@@ -265,11 +294,19 @@ impl Index {
         }
     }
 
-    fn current(&self, kind: Kind, id: &str, expected: Option<u64>) -> Result<Record, Rejection> {
-        let record = self.get(kind, id).ok_or_else(|| Rejection::NotFound {
-            kind,
-            id: id.to_owned(),
-        })?;
+    /// The object `id` (shared), if it is at `expected`.
+    fn current(
+        &self,
+        kind: Kind,
+        id: &str,
+        expected: Option<u64>,
+    ) -> Result<Arc<Record>, Rejection> {
+        let record = self
+            .get_shared(kind, id)
+            .ok_or_else(|| Rejection::NotFound {
+                kind,
+                id: id.to_owned(),
+            })?;
         match expected {
             Some(expected) if expected != record.version => Err(Rejection::Conflict(Conflict {
                 kind,
@@ -277,7 +314,7 @@ impl Index {
                 expected,
                 actual: record.version,
             })),
-            _ => Ok(record.clone()),
+            _ => Ok(Arc::clone(record)),
         }
     }
 
@@ -294,8 +331,9 @@ impl Index {
             object: record.reference(),
             version: log_index,
         };
-        self.insert(record.clone());
-        (record.id.clone(), Change::Upsert(Box::new(record)), event)
+        let record = Arc::new(record);
+        self.insert(Arc::clone(&record));
+        (record.id.clone(), Change::Upsert(record), event)
     }
 
     /// Whether an object of `kind` is named `name` in `stack`.
@@ -305,7 +343,7 @@ impl Index {
             .is_some_and(|names| names.contains_key(&(stack.clone(), name.to_owned())))
     }
 
-    fn insert(&mut self, record: Record) {
+    fn insert(&mut self, record: Arc<Record>) {
         let name_key = (record.metadata.stack.clone(), record.metadata.name.clone());
         self.changed.insert(record.kind, self.last_executed);
         self.names
@@ -316,7 +354,7 @@ impl Index {
             .insert((record.kind, record.id.clone()), record);
     }
 
-    fn remove(&mut self, kind: Kind, id: &str) -> Option<Record> {
+    fn remove(&mut self, kind: Kind, id: &str) -> Option<Arc<Record>> {
         let record = self.objects.remove(&(kind, id.to_owned()))?;
         self.changed.insert(kind, self.last_executed);
         let name_key = (record.metadata.stack.clone(), record.metadata.name.clone());
@@ -333,7 +371,7 @@ impl Index {
             match step {
                 Undo::Restore(record) => {
                     self.remove(record.kind, &record.id);
-                    self.insert(*record);
+                    self.insert(record);
                 }
                 Undo::Remove(kind, id) => {
                     self.remove(kind, &id);
@@ -446,6 +484,31 @@ mod tests {
         assert_eq!(index.len(), 1);
         assert!(matches!(events[0], Event::Deleted { .. }));
         assert!(matches!(events[1], Event::Created { .. }));
+    }
+
+    #[test]
+    fn a_change_persists_the_record_the_index_holds_and_a_status_keeps_the_spec() {
+        let mut index = Index::default();
+        index.execute(1, &command(vec![create("a")]));
+        let id = object_id(1, 0);
+        let status = Op::SetStatus {
+            kind: Kind::Service,
+            id: id.clone(),
+            expected_version: Some(1),
+            status: json!({"state": "ok"}),
+        };
+        let (_, changes, _) = index.execute(2, &command(vec![status]));
+        let Some(Change::Upsert(written)) = changes.first() else {
+            panic!("an upsert");
+        };
+        let held = index.get_shared(Kind::Service, &id).expect("held");
+        assert!(Arc::ptr_eq(written, held), "shared, not copied");
+        assert_eq!(
+            (held.version, held.created_at, held.updated_at),
+            (2, Timestamp(1000), Timestamp(1000))
+        );
+        assert_eq!(held.spec, json!({"image": "nginx"}));
+        assert_eq!(held.status, json!({"state": "ok"}));
     }
 
     #[test]

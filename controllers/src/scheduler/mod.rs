@@ -10,6 +10,7 @@ pub mod filters;
 pub mod rank;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use model::service::UpdateOrder;
 use model::{ConstraintKey, TaskState, TaskStatus, Timestamp};
@@ -24,7 +25,12 @@ pub fn reconcile(view: &ClusterView, now: Timestamp) -> Vec<Action> {
     let all_nodes: Vec<&NodeObj> = view.nodes().values().collect();
     let stopping = stopping_slots(view);
     let mut dependencies = depends::Dependencies::new(view);
-    let mut waiting: Vec<&TaskObj> = view.tasks().values().filter(|t| unassigned(t)).collect();
+    let mut waiting: Vec<&TaskObj> = view
+        .tasks()
+        .values()
+        .map(Arc::as_ref)
+        .filter(|t| unassigned(t))
+        .collect();
     waiting.sort_by(|a, b| {
         (&a.spec.service_id, SlotKey::of(a))
             .cmp(&(&b.spec.service_id, SlotKey::of(b)))

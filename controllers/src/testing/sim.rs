@@ -218,6 +218,7 @@ impl Sim {
     /// Tasks of a service, oldest first.
     pub fn tasks(&self, service_id: &str) -> Vec<&TaskObj> {
         let mut tasks: Vec<&TaskObj> = (self.view.tasks().values())
+            .map(std::sync::Arc::as_ref)
             .filter(|t| t.spec.service_id == service_id)
             .collect();
         tasks.sort_by(crate::tasks::by_creation);

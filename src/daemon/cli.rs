@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// containers) or `none` (control plane only: the node takes no tasks).
     #[arg(long, value_enum, default_value_t = RuntimeKind::Docker)]
     pub runtime: RuntimeKind,
+    /// A manager's agent heartbeat period in milliseconds: a node silent for three periods is
+    /// marked down and its tasks are replaced elsewhere.
+    #[arg(long, value_name = "MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..))]
+    pub heartbeat_ms: u64,
 }
 
 /// What a new node is called and labelled with.
@@ -216,6 +220,7 @@ fn config(args: RunArgs, watch: Option<PathBuf>, name: Option<NodeName>) -> Daem
         labels: labels.into_iter().collect(),
         start: Start::Resume,
         force_new_cluster: false,
+        heartbeat: std::time::Duration::from_millis(args.heartbeat_ms),
     }
 }
 

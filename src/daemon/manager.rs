@@ -71,7 +71,10 @@ pub(super) async fn run(
         stop_rx.clone(),
     ));
     let heartbeats = Heartbeats::default();
-    let dispatcher = DispatcherConfig::default();
+    let dispatcher = DispatcherConfig {
+        heartbeat: config.heartbeat,
+        ..DispatcherConfig::default()
+    };
     let sessions = SessionService::new(store.clone(), heartbeats.clone(), dispatcher.clone());
     let peer_app = node_to_node_routes(&store, ca, sessions);
     let peer_server = tokio::spawn(crate::peer::serve(
@@ -118,7 +121,7 @@ pub(super) async fn run(
         dispatcher.heartbeat,
         stopped(stop_rx.clone()),
     ));
-    let runner = workers::start_runner(&store);
+    let runner = workers::start_runner(&store, dispatcher.heartbeat);
     // This node's agent, like every node's, in a session with the leader (itself first to try).
     let mut managers = vec![advertise.clone()];
     managers.extend(

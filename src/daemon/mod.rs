@@ -46,6 +46,8 @@ pub struct DaemonConfig {
     pub start: Start,
     /// `swarmd run --force-new-cluster`: make this manager the only voter of a new Raft group.
     pub force_new_cluster: bool,
+    /// How often agents beat (a manager tells its agents; a node silent for 3 periods is down).
+    pub heartbeat: std::time::Duration,
 }
 
 /// What a start does before the node runs.

@@ -138,11 +138,17 @@ pub struct RunnerHandle {
     handle: JoinHandle<()>,
 }
 
-/// Starts the controllers (they act while this manager leads).
-pub fn start_runner(store: &Store) -> RunnerHandle {
+/// Starts the controllers (they act while this manager leads). `heartbeat` is the agents'
+/// period: a node is down once silent for [`GRACE_PERIODS`] of them, and its tasks then move
+/// at once (the liveness loop already waited out the grace).
+///
+/// [`GRACE_PERIODS`]: crate::dispatcher::liveness::GRACE_PERIODS
+pub fn start_runner(store: &Store, heartbeat: std::time::Duration) -> RunnerHandle {
     let (stop, stop_rx) = watch::channel(false);
-    let handle =
-        tokio::spawn(Runner::new(store.clone(), RunnerConfig::default()).run(stopped(stop_rx)));
+    let grace = heartbeat * crate::dispatcher::liveness::GRACE_PERIODS;
+    let mut config = RunnerConfig::default();
+    config.settings.node_down_grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+    let handle = tokio::spawn(Runner::new(store.clone(), config).run(stopped(stop_rx)));
     RunnerHandle { stop, handle }
 }
 

@@ -1,8 +1,9 @@
 //! A cluster of real hosts on one machine (issue 10 §7): each node a network namespace with
 //! its own dockerd and swarmd, joined over mutual TLS on the testbed bridge. A service spreads
 //! over the nodes' own engines; the leader cut off from the others stops acknowledging writes,
-//! the majority elects a new leader and takes writes, and after healing the old leader follows
-//! with nothing it half-accepted applied.
+//! the majority elects a new leader and takes writes and marks the cut-off node down and runs
+//! its task elsewhere; after healing the old leader follows with nothing it half-accepted
+//! applied, and removes the container the cluster replaced (one running task per slot).
 
 #[path = "docker_support/mod.rs"]
 mod docker_support;
@@ -55,7 +56,14 @@ fn swarmd(tb: &Testbed, node: &str, data: &Path, command: &[&str]) -> NodeProces
             "0.0.0.0:4243",
         ])
         .args(["--advertise-addr", &format!("{addr}:4243")])
-        .args(["--node-name", node, "--runtime", "docker"])
+        .args([
+            "--node-name",
+            node,
+            "--runtime",
+            "docker",
+            "--heartbeat-ms",
+            "500",
+        ])
         .env("RUST_LOG", "info,openraft=warn");
     let process = tb.spawn(node, "swarmd", &cmd).expect("swarmd starts");
     // swarmd writes listen.addr once the node is ready (registered, cluster settings there).
@@ -195,6 +203,14 @@ fn managers_on_separate_hosts_spread_a_service_and_survive_the_leader_cut_off() 
             "{node} applied the write the cut-off leader refused"
         );
     }
+    // Back in touch, it removes the container the cluster replaced: each slot runs once.
+    wait(
+        Duration::from_secs(60),
+        "the stale container removed",
+        || (running_here(&tb, leader) == 0).then_some(()),
+    );
+    let total: usize = NODES.iter().map(|n| running_here(&tb, n)).sum();
+    assert_eq!(total, 3, "one running container per slot after the heal");
     drop(processes);
     // Containers stay when swarmd stops (a restarted agent adopts them): remove them here.
     for node in NODES {

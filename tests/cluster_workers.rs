@@ -62,17 +62,40 @@ fn a_service_spreads_over_workers_and_a_killed_workers_tasks_move() {
     let m1 = Daemon::start(
         "init",
         &dir.join("m1"),
-        &["--runtime", "sim", "--node-name", "m1", "--heartbeat-ms", HEARTBEAT_MS],
+        &[
+            "--runtime",
+            "sim",
+            "--node-name",
+            "m1",
+            "--heartbeat-ms",
+            HEARTBEAT_MS,
+        ],
     );
     let worker = token(&m1, dir, "worker");
     let manager = m1.listen_addr();
     let w1 = Daemon::start_worker(
         &dir.join("w1"),
-        &["--runtime", "sim", "--node-name", "w1", "--token", &worker, &manager],
+        &[
+            "--runtime",
+            "sim",
+            "--node-name",
+            "w1",
+            "--token",
+            &worker,
+            &manager,
+        ],
     );
     let _w2 = Daemon::start_worker(
         &dir.join("w2"),
-        &["--runtime", "sim", "--node-name", "w2", "--token", &worker, &manager],
+        &[
+            "--runtime",
+            "sim",
+            "--node-name",
+            "w2",
+            "--token",
+            &worker,
+            &manager,
+        ],
     );
     for name in ["w1", "w2"] {
         eventually(Duration::from_secs(20), "workers ready", || {

@@ -167,6 +167,10 @@ const QUORUM_ACK_STALE_MS: u64 = 1_500;
 /// quorum is answered within 5 s.
 const QUORUM_ACK_LOST_MS: u64 = 4_000;
 
+/// The same, for a write already in the log: a big entry on a loaded machine delays the
+/// acknowledgements of its own replication, so give it longer before calling the quorum lost.
+const QUORUM_ACK_LOST_IN_FLIGHT_MS: u64 = 8_000;
+
 /// How long a forwarded write waits to be executed here after the leader committed it
 /// (read-your-writes).
 const CATCH_UP_WAIT: Duration = Duration::from_secs(10);
@@ -287,14 +291,14 @@ impl Store {
     /// with [`StoreError::NotLeader`] on a follower and [`StoreError::NoQuorum`] on a leader
     /// that lost its majority.
     pub async fn propose_here(&self, command: Command) -> Result<Executed, StoreError> {
-        self.check_quorum()?;
+        self.check_quorum(QUORUM_ACK_LOST_MS)?;
         let write = self.inner.raft.client_write(command);
         tokio::pin!(write);
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         let response = loop {
             tokio::select! {
                 response = &mut write => break response.map_err(write_error)?,
-                _ = tick.tick() => self.check_quorum()?,
+                _ = tick.tick() => self.check_quorum(QUORUM_ACK_LOST_IN_FLIGHT_MS)?,
             }
         };
         tracing::Span::current().record("raft.index", response.log_id.index);
@@ -304,7 +308,7 @@ impl Store {
     /// Fails when this node leads a group of several managers, no majority acknowledged it
     /// lately, and the RPCs to enough of them fail: a write would wait forever. (A big entry
     /// slow to replicate delays acknowledgements too, but its RPCs do not fail.)
-    fn check_quorum(&self) -> Result<(), StoreError> {
+    fn check_quorum(&self, lost_after_ms: u64) -> Result<(), StoreError> {
         let metrics = self.inner.raft.metrics();
         let m = metrics.borrow();
         if m.state != ServerState::Leader {
@@ -321,7 +325,7 @@ impl Store {
             .iter()
             .filter(|id| **id == m.id || !self.inner.peers.failing(**id))
             .count();
-        if voters.len() > 1 && (answering * 2 <= voters.len() || ms > QUORUM_ACK_LOST_MS) {
+        if voters.len() > 1 && (answering * 2 <= voters.len() || ms > lost_after_ms) {
             return Err(StoreError::NoQuorum {
                 detail: format!(
                     "this manager leads {} managers, {answering} of them answer, and no majority acknowledged it for {ms} ms",

@@ -62,7 +62,7 @@ fn swarmd(tb: &Testbed, node: &str, data: &Path, command: &[&str]) -> NodeProces
             "--runtime",
             "docker",
             "--heartbeat-ms",
-            "500",
+            "2000",
         ])
         .env("RUST_LOG", "info,openraft=warn");
     let process = tb.spawn(node, "swarmd", &cmd).expect("swarmd starts");

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use openraft::error::{ClientWriteError, Fatal, InitializeError, RaftError};
+use openraft::error::{ChangeMembershipError, ClientWriteError, Fatal, InitializeError, RaftError};
 use openraft::metrics::WaitError;
 use openraft::{BasicNode, ChangeMembers, ServerState};
 use serde_json::json;
@@ -154,6 +154,9 @@ struct Inner {
     link: std::sync::OnceLock<Arc<dyn LeaderLink>>,
     peers: Arc<crate::raft::PeerHealth>,
 }
+
+/// How long adding a manager waits for other membership changes (other joins) to finish.
+const MEMBERSHIP_WAIT: Duration = Duration::from_secs(30);
 
 /// How long a write waits for a leader to be elected before answering "no quorum".
 const LEADER_WAIT: Duration = Duration::from_secs(2);
@@ -504,13 +507,27 @@ impl Store {
     #[instrument(skip(self), fields(node.id = node_id))]
     pub async fn add_voter(&self, node_id: u64, addr: String) -> Result<(), StoreError> {
         let raft = &self.inner.raft;
-        raft.add_learner(node_id, BasicNode::new(addr), true)
-            .await
-            .map_err(write_error)?;
-        raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([node_id])), false)
-            .await
-            .map_err(write_error)?;
-        Ok(())
+        // Managers joining at the same time: one membership change at a time, the others wait
+        // their turn instead of failing the join.
+        let deadline = tokio::time::Instant::now() + MEMBERSHIP_WAIT;
+        loop {
+            let result = async {
+                raft.add_learner(node_id, BasicNode::new(addr.clone()), true)
+                    .await?;
+                raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([node_id])), false)
+                    .await
+            }
+            .await;
+            match result {
+                Ok(_) => return Ok(()),
+                Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(
+                    ChangeMembershipError::InProgress(_),
+                ))) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(write_error(err)),
+            }
+        }
     }
 
     /// Snapshots the state now and purges the log up to it (normally automatic every

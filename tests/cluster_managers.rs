@@ -278,3 +278,32 @@ fn joins_with_a_rotated_token_a_foreign_ca_or_garbage_are_refused() {
     let stderr = refused_join(tmp.path(), "w-garbage", "SWMTKN-1-nope", &m1.listen_addr());
     assert!(stderr.contains("not a join token"), "{stderr}");
 }
+
+#[test]
+fn managers_joining_at_the_same_time_all_become_voters() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let m1 = Daemon::start(
+        "init",
+        &tmp.path().join("m1"),
+        &["--runtime", "none", "--node-name", "m1"],
+    );
+    let joined: Vec<Daemon> = std::thread::scope(|scope| {
+        let joins: Vec<_> = ["m2", "m3"]
+            .into_iter()
+            .map(|name| {
+                let (tmp, m1) = (tmp.path(), &m1);
+                scope.spawn(move || join_manager(tmp, m1, name))
+            })
+            .collect();
+        joins
+            .into_iter()
+            .map(|join| join.join().expect("join thread"))
+            .collect()
+    });
+    for manager in joined.iter().chain([&m1]) {
+        eventually(Duration::from_secs(30), "three voters", || {
+            let info = info(manager, tmp.path());
+            (info["voters"].as_array().map(Vec::len) == Some(3)).then_some(())
+        });
+    }
+}

@@ -187,9 +187,15 @@ fn losing_the_majority_is_answered_promptly_and_force_new_cluster_recovers() {
         text(&out.stderr)
     );
     assert!(took < Duration::from_secs(5), "answered after {took:?}");
-    // Reads still come from the survivor's store.
+    // Reads still come from the survivor's store, marked as possibly stale.
     let out = survivor.ctl(tmp.path(), &["secret", "ls"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("before_loss"));
+    assert!(
+        text(&out.stderr).contains("has no quorum"),
+        "stale reads are marked: {}",
+        text(&out.stderr)
+    );
 
     // The survivor becomes a new single-manager cluster with everything it held.
     let data = survivor.data_dir.clone();

@@ -39,6 +39,9 @@ pub struct ApplyParams {
 pub struct Client {
     host: String,
     http: reqwest::Client,
+    /// Set once the manager answered a read from a store it could not confirm current (it
+    /// has no quorum): the caller warns that what it showed may be stale.
+    stale: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Client {
@@ -59,7 +62,11 @@ impl Client {
         let http = reqwest::Client::builder()
             .build()
             .map_err(|e| invalid(e.into()))?;
-        Ok(Client { host, http })
+        Ok(Client {
+            host,
+            http,
+            stale: Default::default(),
+        })
     }
 
     /// A bare HTTP client for raw calls in tests and tools (with rustls's provider installed,
@@ -202,8 +209,16 @@ impl Client {
             .request(method, format!("{}{API_PREFIX}{path}", self.host))
     }
 
+    /// Whether any answer so far came from a manager without quorum (possibly stale).
+    pub fn served_stale(&self) -> bool {
+        self.stale.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
         let response = request.send().await.map_err(|e| self.transport(e))?;
+        if response.headers().contains_key(wire::STALE_HEADER) {
+            self.stale.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         if response.status().is_success() {
             return Ok(response);
         }

@@ -76,5 +76,27 @@ pub fn router(state: ApiState) -> Router {
         .merge(stacks::routes())
         .merge(events::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mark_stale_reads,
+        ))
         .with_state(state)
+}
+
+/// Marks a read served while this manager has no quorum ([`wire::STALE_HEADER`]): the answer
+/// is its own store's, which may be behind the cluster's.
+async fn mark_stale_reads(
+    axum::extract::State(state): axum::extract::State<ApiState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let read = request.method() == axum::http::Method::GET;
+    let mut response = next.run(request).await;
+    if read
+        && let Some(problem) = state.store.quorum_problem()
+        && let Ok(value) = axum::http::HeaderValue::from_str(&problem)
+    {
+        response.headers_mut().insert(wire::STALE_HEADER, value);
+    }
+    response
 }

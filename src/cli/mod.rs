@@ -144,32 +144,52 @@ pub enum SwarmctlCommand {
 /// Runs the parsed command and returns the process exit code.
 pub async fn run(cli: Swarmctl) -> Result<i32> {
     let output = cli.output.unwrap_or(Output::Table);
-    let online = crate::client::Client::new;
-    match cli.command {
-        SwarmctlCommand::Validate(args) => validate::run(args, output),
-        SwarmctlCommand::Schema(args) => schema::run(args),
-        SwarmctlCommand::Render(args) => render::run(args, cli.output.unwrap_or(Output::Yaml)),
-        SwarmctlCommand::Apply(args) => apply::run(&online(&cli.host)?, args, output, false).await,
-        SwarmctlCommand::Diff(args) => apply::run(&online(&cli.host)?, args, output, true).await,
-        SwarmctlCommand::Delete(args) => apply::delete(&online(&cli.host)?, args, output).await,
-        SwarmctlCommand::Stack(command) => stack::run(&online(&cli.host)?, command, output).await,
-        SwarmctlCommand::Service(command) => {
-            service::run(&online(&cli.host)?, command, output).await
+    let command = match cli.command {
+        SwarmctlCommand::Validate(args) => return validate::run(args, output),
+        SwarmctlCommand::Schema(args) => return schema::run(args),
+        SwarmctlCommand::Render(args) => {
+            return render::run(args, cli.output.unwrap_or(Output::Yaml));
         }
+        online => online,
+    };
+    let client = crate::client::Client::new(&cli.host)?;
+    let code = online(&client, command, output).await?;
+    if client.served_stale() {
+        eprintln!(
+            "warning: {} has no quorum: it showed its own store, which may be behind the cluster's",
+            cli.host
+        );
+    }
+    Ok(code)
+}
+
+/// The commands that talk to a manager.
+async fn online(
+    client: &crate::client::Client,
+    command: SwarmctlCommand,
+    output: Output,
+) -> Result<i32> {
+    match command {
+        SwarmctlCommand::Apply(args) => apply::run(client, args, output, false).await,
+        SwarmctlCommand::Diff(args) => apply::run(client, args, output, true).await,
+        SwarmctlCommand::Delete(args) => apply::delete(client, args, output).await,
+        SwarmctlCommand::Stack(command) => stack::run(client, command, output).await,
+        SwarmctlCommand::Service(command) => service::run(client, command, output).await,
         SwarmctlCommand::Secret(command) => {
-            data::run(&online(&cli.host)?, model::Kind::Secret, command, output).await
+            data::run(client, model::Kind::Secret, command, output).await
         }
         SwarmctlCommand::Config(command) => {
-            data::run(&online(&cli.host)?, model::Kind::Config, command, output).await
+            data::run(client, model::Kind::Config, command, output).await
         }
-        SwarmctlCommand::Network(command) => {
-            network::run(&online(&cli.host)?, command, output).await
+        SwarmctlCommand::Network(command) => network::run(client, command, output).await,
+        SwarmctlCommand::Node(command) => node::run(client, command, output).await,
+        SwarmctlCommand::Cluster(command) => cluster::run(client, command, output).await,
+        SwarmctlCommand::Events => cluster::events(client, output).await,
+        SwarmctlCommand::Validate(_) | SwarmctlCommand::Schema(_) | SwarmctlCommand::Render(_) => {
+            Err(CliError::Usage(
+                "validate, schema and render run offline".to_owned(),
+            ))
         }
-        SwarmctlCommand::Node(command) => node::run(&online(&cli.host)?, command, output).await,
-        SwarmctlCommand::Cluster(command) => {
-            cluster::run(&online(&cli.host)?, command, output).await
-        }
-        SwarmctlCommand::Events => cluster::events(&online(&cli.host)?, output).await,
     }
 }
 

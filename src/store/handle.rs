@@ -308,6 +308,22 @@ impl Store {
         Ok(response.data)
     }
 
+    /// Why reads here may be stale, if they may: no leader is known, or this node leads without
+    /// a majority behind it.
+    pub fn quorum_problem(&self) -> Option<String> {
+        let leader = self.inner.raft.metrics().borrow().current_leader;
+        match leader {
+            None => Some("no leader is elected".to_owned()),
+            Some(_) => self
+                .check_quorum(QUORUM_ACK_LOST_MS)
+                .err()
+                .map(|err| match err {
+                    StoreError::NoQuorum { detail } => detail,
+                    other => other.to_string(),
+                }),
+        }
+    }
+
     /// Fails when this node leads a group of several managers, no majority acknowledged it
     /// lately, and the RPCs to enough of them fail: a write would wait forever. (A big entry
     /// slow to replicate delays acknowledgements too, but its RPCs do not fail.)

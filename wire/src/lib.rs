@@ -38,5 +38,9 @@ pub use session::{
     TaskReport, TaskReports,
 };
 
+/// Response header a manager sets on a read it served without quorum: its store may be behind
+/// the cluster's (the value says why).
+pub const STALE_HEADER: &str = "x-swarm-stale";
+
 /// Path prefix of the HTTP API's current version: every route but `/healthz` starts with it.
 pub const API_PREFIX: &str = "/v1";

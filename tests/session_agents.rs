@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use model::{NodeRole, NodeSpec, NodeState, TaskState};
 use session_support::*;
+// The clock the manager's heartbeat registry stamps beats with.
+use tokio::time::Instant as HeartbeatClock;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_agent_runs_its_tasks_and_reports_them_running() {
@@ -41,8 +43,17 @@ async fn a_remote_agent_runs_its_tasks_and_reports_them_running() {
     assert_eq!(containers, running);
 
     // Heartbeats stay in memory: over several periods the node record is not written.
-    let version = manager.node("w1").expect("w1").0.version;
-    tokio::time::sleep(HEARTBEAT * 4).await;
+    let (before, _) = manager.node("w1").expect("w1");
+    let (id, version) = (before.id.clone(), before.version);
+    let since = HeartbeatClock::now();
+    eventually("four more heartbeat periods of beats", || {
+        manager
+            .sessions
+            .heartbeats()
+            .last(&id)
+            .is_some_and(|at| at >= since + HEARTBEAT * 4)
+    })
+    .await;
     let (record, status) = manager.node("w1").expect("w1");
     assert_eq!(status.state, NodeState::Ready);
     assert_eq!(record.version, version, "no Raft write per heartbeat");

@@ -160,8 +160,18 @@ async fn an_agent_moves_to_the_new_leader_when_its_manager_dies() {
             "{task} kept running through the failover"
         );
     }
-    // The new leader gave w1 a full grace from its election: it never went down.
-    tokio::time::sleep(HEARTBEAT * 4).await;
+    // The new leader gave w1 a full grace from its election: it never went down, while w1
+    // went on beating for longer than that grace.
+    let w1_id = managers[leader].node("w1").expect("w1").0.id;
+    let since = tokio::time::Instant::now();
+    eventually("w1 beating past the grace", || {
+        managers[leader]
+            .sessions
+            .heartbeats()
+            .last(&w1_id)
+            .is_some_and(|at| at >= since + HEARTBEAT * 4)
+    })
+    .await;
     assert_eq!(managers[leader].node_state("w1"), Some(NodeState::Ready));
 
     watcher.abort();

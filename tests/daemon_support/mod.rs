@@ -23,39 +23,31 @@ impl Daemon {
     /// Starts `swarmd COMMAND` (`up`, `init`, `run`) on a free port and waits until its API
     /// answers.
     pub fn start(command: &str, data_dir: &Path, extra: &[&str]) -> Daemon {
-        let _ = std::fs::remove_file(data_dir.join("api.addr"));
-        let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_swarmd"))
-            .args([
-                command,
-                "--api-addr",
-                "127.0.0.1:0",
-                "--listen-addr",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .args(extra)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("swarmd starts");
-        let mut daemon = Daemon {
-            child,
-            data_dir: data_dir.to_path_buf(),
-            host: String::new(),
-        };
+        let mut daemon = Daemon::spawn(
+            &[command, "--api-addr", "127.0.0.1:0"],
+            data_dir,
+            extra,
+            "api.addr",
+        );
         daemon.host = daemon.wait_for_address();
         daemon
     }
 
     /// Starts `swarmd join` as a worker (which serves no API) and waits until it runs.
     pub fn start_worker(data_dir: &Path, extra: &[&str]) -> Daemon {
-        let _ = std::fs::remove_file(data_dir.join("listen.addr"));
+        let mut daemon = Daemon::spawn(&["join"], data_dir, extra, "listen.addr");
+        daemon.wait_for_file("listen.addr");
+        daemon
+    }
+
+    /// Spawns `swarmd ARGS --listen-addr 127.0.0.1:0 --data-dir DIR EXTRA`, logging to
+    /// DIR.log, after removing the file whose appearance says it is ready.
+    fn spawn(args: &[&str], data_dir: &Path, extra: &[&str], ready_file: &str) -> Daemon {
+        let _ = std::fs::remove_file(data_dir.join(ready_file));
         let log = std::fs::File::create(data_dir.with_extension("log")).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_swarmd"))
-            .args(["join", "--listen-addr", "127.0.0.1:0", "--data-dir"])
+            .args(args)
+            .args(["--listen-addr", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("RUST_LOG", "info")
@@ -63,13 +55,11 @@ impl Daemon {
             .stderr(log)
             .spawn()
             .expect("swarmd starts");
-        let mut daemon = Daemon {
+        Daemon {
             child,
             data_dir: data_dir.to_path_buf(),
             host: String::new(),
-        };
-        daemon.wait_for_file("listen.addr");
-        daemon
+        }
     }
 
     /// The node-to-node address this node advertises (what `swarmd join` takes).

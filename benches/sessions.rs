@@ -4,8 +4,9 @@
 //! every second) from another runtime; the manager thread's CPU time over a window of
 //! heartbeats gives the sessions one core would hold.
 //!
-//! `SESSIONS=2000 cargo nextest run --release --test session_bench --run-ignored only --no-capture`
+//! `SESSIONS=2000 cargo bench --bench sessions` (default 1000 sessions).
 
+#[path = "../tests/session_support/mod.rs"]
 mod session_support;
 
 use std::time::Duration;
@@ -67,8 +68,15 @@ async fn read_cpu(ask: &mpsc::UnboundedSender<oneshot::Sender<Duration>>) -> Dur
     rx.await.expect("cpu reading")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a benchmark: run it on purpose (see the file's doc)"]
+fn main() {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(sessions_one_core_holds_at_one_second_heartbeats());
+}
+
 async fn sessions_one_core_holds_at_one_second_heartbeats() {
     let sessions: usize = std::env::var("SESSIONS")
         .ok()

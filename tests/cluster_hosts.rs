@@ -140,6 +140,19 @@ fn managers_on_separate_hosts_spread_a_service_and_survive_the_leader_cut_off() 
         });
     }
 
+    // Every node's agent in session (ready) before the apply: the scheduler spreads over the
+    // nodes it can use then, and does not rebalance later (as Swarm).
+    wait(Duration::from_secs(60), "three ready nodes", || {
+        ctl_json(&tb, "m1", &["node", "ls"]).and_then(|rows| {
+            let ready = rows
+                .as_array()?
+                .iter()
+                .filter(|n| n["status"] == "ready")
+                .count();
+            (ready == 3).then_some(())
+        })
+    });
+
     // One replica per host, each on that host's own engine.
     let stack = data.join(format!("{STACK}.yml"));
     std::fs::write(

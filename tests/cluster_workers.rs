@@ -97,8 +97,8 @@ fn a_service_spreads_over_workers_and_a_killed_workers_tasks_move() {
             &manager,
         ],
     );
-    for name in ["w1", "w2"] {
-        eventually(Duration::from_secs(20), "workers ready", || {
+    for name in ["m1", "w1", "w2"] {
+        eventually(Duration::from_secs(20), "every node ready", || {
             (node_status(&m1, dir, name) == "ready").then_some(())
         });
     }
